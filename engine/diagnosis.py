@@ -104,14 +104,28 @@ def robust_noise(z: np.ndarray) -> float:
 
 
 def smooth(z: np.ndarray, window: int) -> np.ndarray:
-    """Centred Savitzky-Golay smoothing (quadratic); a local fit at the edges, never a lag."""
-    from scipy.signal import savgol_filter
+    """Centred Savitzky-Golay smoothing (quadratic); a local fit at the edges, never a lag.
 
+    Equal to ``scipy.signal.savgol_filter(z, window, 2, mode="interp")`` (a test checks it);
+    written with numpy because importing scipy.signal costs most of a second, and
+    `epochwatch diagnose` must answer in well under one.
+    """
     n = len(z)
     w = min(window, n if n % 2 else n - 1)
     if w < 5:
         return z.astype(float, copy=True)
-    return savgol_filter(z, w, 2, mode="interp")
+    half = w // 2
+    x = np.arange(-half, half + 1, dtype=float)
+    A = np.vander(x, 3, increasing=True)
+    centre = np.linalg.pinv(A)[0]  # weights giving the fitted value at the window's centre
+    out = np.empty(n)
+    out[half : n - half] = np.convolve(z, centre[::-1], mode="valid")
+    xe = np.arange(w, dtype=float)
+    Ae = np.vander(xe, 3, increasing=True)
+    proj = Ae @ np.linalg.pinv(Ae)  # fitted values at every point of an edge window
+    out[:half] = proj[:half] @ z[:w]
+    out[n - half :] = proj[w - half :] @ z[n - w :]
+    return out
 
 
 def smoothing_window(n: int, noise_ratio: float) -> int:
@@ -121,14 +135,37 @@ def smoothing_window(n: int, noise_ratio: float) -> int:
     return w if w % 2 else w + 1
 
 
-def theil_sen(y: np.ndarray, x: np.ndarray) -> tuple[float, float, float]:
-    """Robust slope with its 90 % interval: (slope, low, high)."""
-    from scipy.stats import theilslopes
+#: The standard normal quantile for a two-sided 90 % interval.
+_Z90 = 1.6448536269514722
 
-    if len(y) < 3:
+
+def theil_sen(y: np.ndarray, x: np.ndarray) -> tuple[float, float, float]:
+    """Theil-Sen slope with Sen's 90 % interval: (slope, low, high).
+
+    Matches ``scipy.stats.theilslopes(y, x, alpha=0.90)`` (a test checks it); numpy only,
+    for the same import-time reason as :func:`smooth`.
+    """
+    n = len(y)
+    if n < 3:
         return 0.0, -math.inf, math.inf
-    res = theilslopes(y, x, alpha=0.90)
-    return float(res[0]), float(res[2]), float(res[3])
+    i, j = np.triu_indices(n, 1)
+    dx = x[j] - x[i]
+    keep = dx != 0
+    slopes = np.sort((y[j] - y[i])[keep] / dx[keep])
+    m = len(slopes)
+    if m == 0:
+        return 0.0, -math.inf, math.inf
+    slope = float(np.median(slopes))
+
+    def ties(a: np.ndarray) -> float:
+        _, counts = np.unique(a, return_counts=True)
+        k = counts[counts > 1].astype(float)
+        return float(np.sum(k * (k - 1) * (2 * k + 5)))
+
+    sigma = math.sqrt(max(0.0, (n * (n - 1) * (2 * n + 5) - ties(x) - ties(y)) / 18.0))
+    upper = min(int(round((m + _Z90 * sigma) / 2.0)), m - 1)
+    lower = max(int(round((m - _Z90 * sigma) / 2.0)) - 1, 0)
+    return slope, float(slopes[lower]), float(slopes[upper])
 
 
 def _binned(epochs: np.ndarray, values: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
