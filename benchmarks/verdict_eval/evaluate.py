@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from labels import TRUE_CLASSES, Case, cases, load_runs  # noqa: E402
+from labels import TRUE_CLASSES, Case, cases, character, load_runs  # noqa: E402
 
 from epochwatch.engine.diagnosis import VERDICTS, diagnose  # noqa: E402
 from epochwatch.engine.history import History  # noqa: E402
@@ -254,13 +254,25 @@ def print_report(r: dict) -> None:
                   f" ({w['why_truth']})")
 
 
+def print_table() -> None:
+    """The data set as the markdown table in README.md."""
+    print("| run | task | what it is | epochs | truth over t (grid epochs) |")
+    print("|---|---|---|---:|---|")
+    for run in load_runs():
+        print(f"| `{run['name']}` | {run['task']} | {run['description']} | {run['epochs']} | {character(run)} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Score the epochwatch verdict on the labelled runs.")
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     ap.add_argument("--wrong", action="store_true", help="list every case the verdict got wrong")
     ap.add_argument("--stride", type=int, default=1, help="diagnose every N epochs in the online simulation")
     ap.add_argument("--check-causal", action="store_true", help="compare diagnose(full, t) with diagnose(prefix)")
+    ap.add_argument("--table", action="store_true", help="print the data set as a markdown table and exit")
     args = ap.parse_args(argv)
+    if args.table:
+        print_table()
+        return 0
     report = evaluate(max(1, args.stride), args.wrong, args.check_causal)
     if args.json:
         print(json.dumps(report, indent=1, default=lambda o: None))

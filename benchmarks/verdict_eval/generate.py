@@ -426,6 +426,27 @@ def run_specs() -> list[dict]:
     R.append(_run("moons_adam_lr1e-4_tiny", "binary", "two moons, 1x2 MLP, Adam 1e-4",
                   {"kind": "moons", "noise": 0.2, "n_train": 300, "n_val": 60},
                   model=mlp(2), lr=1e-4, epochs=400, expect="slow"))
+    # --- added later: stronger regression overfitting, one long run --------
+    R.append(_run("textbook_linear_long", "regression", "the textbook example trained for 1200 epochs",
+                  {"kind": "linear", "noise": 0.1, "n_train": 100, "n_val": 20, "n_test": 10000},
+                  epochs=1200, expect="underfitting for hundreds of epochs, then good fit"))
+    R.append(_run("linear_adam_lr0.05", "regression", "Dense(1) linear target, Adam lr 0.05",
+                  {"kind": "linear", "noise": 0.1, "n_train": 100, "n_val": 20, "n_test": 10000},
+                  lr=0.05, epochs=200, expect="good fit after ~30 epochs"))
+    R.append(_run("poly_tiny_noisy_overfit", "regression", "cubic, noise 0.5, 20 train / 20 val, 3x256, Adam 3e-3",
+                  {"kind": "poly", "noise": 0.5, "n_train": 20, "n_val": 20, "n_test": 5000},
+                  model=mlp(256, 256, 256), lr=3e-3, epochs=600, expect="overfitting"))
+    R.append(_run("sin_tiny_noisy_rmsprop", "regression", "sin(3x), noise 0.4, 25 train / 25 val, 4x128, RMSprop",
+                  {"kind": "sin", "noise": 0.4, "n_train": 25, "n_val": 25, "n_test": 5000},
+                  model=mlp(128, 128, 128, 128), optimizer="rmsprop", lr=1e-3, epochs=500, expect="overfitting"))
+    R.append(_run("friedman_tiny_big", "regression", "Friedman-like 10-d, noise 0.5, 30 train / 20 val, 3x256",
+                  {"kind": "friedman", "dim": 10, "noise": 0.5, "n_train": 30, "n_val": 20, "n_test": 5000},
+                  model=mlp(256, 256, 256), epochs=500, expect="overfitting"))
+    R.append(_run("sin2d_small_reduce_lr", "regression",
+                  "2-d sin/cos target, noise 0.3, 50 train / 25 val, 2x256, Adam 3e-3 with ReduceLROnPlateau",
+                  {"kind": "sin", "dim": 2, "noise": 0.3, "n_train": 50, "n_val": 25, "n_test": 5000},
+                  model=mlp(256, 256), lr=3e-3, epochs=500,
+                  reduce_lr={"factor": 0.5, "patience": 20, "min_lr": 1e-5}, expect="overfitting with lr steps"))
     return R
 
 

@@ -203,3 +203,14 @@ def cases(runs: list[dict] | None = None, grid: tuple[int, ...] = T_GRID) -> lis
     """All decidable cases of all runs (loads the stored runs when none are given)."""
     runs = load_runs() if runs is None else runs
     return [c for run in runs for c in run_cases(run, grid)]
+
+
+def character(run: dict) -> str:
+    """The run's truth over the grid, compressed: "underfitting 5-30 > good_fit 40-100"."""
+    parts: list[list] = []
+    for c in run_cases(run):
+        if parts and parts[-1][0] == c.label:
+            parts[-1][2] = c.t
+        else:
+            parts.append([c.label, c.t, c.t])
+    return " > ".join(f"{name} {a}" if a == b else f"{name} {a}-{b}" for name, a, b in parts) or "(no decidable case)"
