@@ -1,0 +1,338 @@
+"""The live monitor: one training run, its curves, verdict, gauge and progress.
+
+The screen owns the training worker. The worker builds an engine ``Trainer`` and
+calls its blocking ``run()``; the trainer's listener only posts messages, and the
+handlers below are the only code that turns them into widgets. The screen keeps its
+own ``History`` built from ``EpochEnd`` events (the trainer's belongs to its thread).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from epochwatch.engine.diagnosis import Diagnosis
+from epochwatch.engine.events import Event
+from epochwatch.engine.history import History
+
+from .. import messages
+from ..widgets.curves import TrainingCurves
+from ..widgets.gauge import BiasVarianceGauge
+from ..widgets.header import RunHeader
+from ..widgets.progress import EpochProgress
+from ..widgets.verdict import VerdictPanel
+
+if TYPE_CHECKING:
+    from epochwatch.engine.scripts import TrainingSource
+    from epochwatch.engine.trainer import Trainer
+
+#: Most redraws of the plot per second; epochs arriving faster are coalesced.
+REDRAWS_PER_SECOND = 10
+#: Epoch durations averaged for the time per epoch and the ETA.
+_DURATION_WINDOW = 5
+
+
+class MonitorScreen(Screen[None]):
+    """Trains one source live and shows what the engine thinks of it."""
+
+    BINDINGS = [
+        Binding("s", "stop", "Stop", tooltip="stop at the end of the current batch", id="stop"),
+        Binding("e", "extend", "Extend", tooltip="train more epochs, same weights and numbering", id="extend"),
+        Binding("r", "restart", "Restart", tooltip="fresh weights, new attempt from epoch 1", id="restart"),
+        Binding("b", "restore_best", "Best", tooltip="restore the best epoch's weights", id="restore-best"),
+        Binding("w", "save", "Save", tooltip="save model, history JSON and CSV beside the run log", id="save"),
+        Binding("l", "toggle_log_scale", "Log", tooltip="log scale on the y axis", id="log-scale"),
+        Binding("m", "next_metric", "Metric", tooltip="show the next logged metric", id="next-metric"),
+        Binding("f", "toggle_follow", "Follow", tooltip="show only the last 100 epochs", id="follow"),
+    ]
+
+    state: reactive[str] = reactive("starting")
+    """The trainer's state as last reported ("starting" until the trainer exists)."""
+    attempt: reactive[int] = reactive(1)
+    """The attempt being shown (a restart adds one)."""
+    diagnosis: reactive[Diagnosis | None] = reactive(None, always_update=True)
+    """The diagnosis carried by the latest epoch."""
+
+    def __init__(
+        self,
+        source: TrainingSource | None = None,
+        *,
+        loader: Callable[[], TrainingSource] | None = None,
+        run_name: str | None = None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        log_dir: str | Path | None = "epochwatch-runs",
+    ) -> None:
+        super().__init__()
+        if source is None and loader is None:
+            raise ValueError("MonitorScreen needs a source or a loader")
+        self.source = source
+        self._loader = loader
+        self.run_name = run_name or (source.name if source else "")
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.log_dir = log_dir
+        self.trainer: Trainer | None = None
+        self.history = History()
+        self.previous_attempts: list[History] = []
+        self.run_log_path: Path | None = None
+        self.error: str | None = None
+        self.quit_requested = False
+        self.training_thread: threading.Thread | None = None
+        self._segment_kind: str | None = None
+        self._durations: deque[float] = deque(maxlen=_DURATION_WINDOW)
+        #: Epoch numbers in the order they arrived for each attempt (tests check for gaps).
+        self.epochs_seen: dict[int, list[int]] = {}
+
+    # -- layout ------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield RunHeader(id="header")
+        with Horizontal(id="body"):
+            yield TrainingCurves(id="curves")
+            with Vertical(id="side"):
+                yield VerdictPanel(id="verdict")
+                yield BiasVarianceGauge(id="gauge")
+        yield EpochProgress(id="progress")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        header = self.query_one(RunHeader)
+        header.run_name = self.run_name
+        header.run_log = "no run log" if self.log_dir is None else "run log: …"
+        self.query_one(TrainingCurves).set_history(self.history, self.previous_attempts)
+        self.set_interval(1 / REDRAWS_PER_SECOND, self._redraw_if_stale)
+        self.train()
+
+    def _redraw_if_stale(self) -> None:
+        curves = self.query_one(TrainingCurves)
+        if curves.stale:
+            curves.refresh_plot()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < 30, "-short")
+
+    # -- the training thread -----------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="training",
+          description="Keras training: Trainer.run() until quit")
+    def train(self) -> None:
+        """Build the trainer (this imports Keras, so never on the UI thread) and run it."""
+        worker = get_current_worker()
+        self.training_thread = threading.current_thread()
+        try:
+            source = self.source if self.source is not None else self._loader()  # type: ignore[misc]
+            from epochwatch.engine.trainer import Trainer
+
+            trainer = Trainer(
+                source, epochs=self.epochs, listener=self._on_engine_event,
+                batch_size=self.batch_size, log_dir=self.log_dir, run_name=None,
+            )
+        except Exception as error:  # a broken script or data: say so on screen, keep the app alive
+            self.post_message(messages.TrainerFailed(_one_line(error)))
+            return
+        self.trainer = trainer
+        self.post_message(messages.TrainerReady(trainer.device, trainer.run_log_path, trainer.target_epochs))
+        if worker.is_cancelled or self.quit_requested:
+            trainer.quit()
+        trainer.run()
+
+    def _on_engine_event(self, event: Event) -> None:
+        """The trainer's listener; runs in the training thread, so it only posts."""
+        message = messages.message_for(event)
+        if message is not None:
+            self.post_message(message)
+
+    @on(Worker.StateChanged)
+    def _training_worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "training":
+            return
+        if event.state == WorkerState.ERROR:
+            self.error = _one_line(event.worker.error)
+            self.state = "failed"
+            self.notify(f"Training failed: {self.error}", severity="error", timeout=10)
+
+    @property
+    def training_worker(self) -> Worker | None:
+        for worker in self.workers:
+            if worker.group == "training":
+                return worker
+        return None
+
+    @property
+    def training_done(self) -> bool:
+        """True once the training worker has ended (or never started)."""
+        worker = self.training_worker
+        thread_alive = self.training_thread is not None and self.training_thread.is_alive()
+        return (worker is None or worker.is_finished) and not thread_alive
+
+    # -- messages from the trainer -----------------------------------------
+    def on_trainer_ready(self, message: messages.TrainerReady) -> None:
+        header = self.query_one(RunHeader)
+        header.device = message.device
+        self.run_log_path = message.run_log_path
+        if message.run_log_path is not None:
+            header.run_log = str(message.run_log_path)
+        if self.trainer is not None and not self.run_name:
+            self.run_name = header.run_name = self.trainer.source.name
+        progress = self.query_one(EpochProgress)
+        progress.target = message.target_epochs
+
+    def on_trainer_failed(self, message: messages.TrainerFailed) -> None:
+        self.error = message.error
+        self.state = "failed"
+        self.notify(message.error, title="Could not start training", severity="error", timeout=15)
+
+    def on_training_started(self, message: messages.TrainingStarted) -> None:
+        event = message.event
+        if event.attempt != self.attempt or event.kind == "restart":
+            self._new_attempt(event.attempt)
+        self._segment_kind = event.kind if event.initial_epoch > 0 else None
+        progress = self.query_one(EpochProgress)
+        progress.target = event.target_epochs
+        progress.steps = event.steps_per_epoch
+
+    def _new_attempt(self, attempt: int) -> None:
+        if len(self.history):
+            self.previous_attempts.append(self.history)
+        self.history = History()
+        self.history.previous_attempts = list(self.previous_attempts)
+        self.attempt = attempt
+        self.query_one(RunHeader).attempt = attempt
+        self.query_one(TrainingCurves).set_history(self.history, self.previous_attempts)
+        self.query_one(BiasVarianceGauge).reset()
+        self.diagnosis = None
+        self._durations.clear()
+        progress = self.query_one(EpochProgress)
+        progress.epoch = 0
+        progress.step = 0
+
+    def on_epoch_started(self, message: messages.EpochStarted) -> None:
+        if message.event.attempt != self.attempt:
+            return
+        progress = self.query_one(EpochProgress)
+        progress.epoch = message.event.epoch
+        progress.target = message.event.target_epochs
+        progress.step = 0
+
+    def on_batch_tick(self, message: messages.BatchTick) -> None:
+        event = message.event
+        if event.attempt != self.attempt:
+            return
+        progress = self.query_one(EpochProgress)
+        progress.epoch = event.epoch
+        progress.step = event.step
+        if event.steps:
+            progress.steps = event.steps
+
+    def on_epoch_finished(self, message: messages.EpochFinished) -> None:
+        event = message.event
+        if event.attempt != self.attempt:
+            self._new_attempt(event.attempt)
+        self.history.append(event.logs, kind=self._segment_kind)
+        self._segment_kind = None
+        self.epochs_seen.setdefault(event.attempt, []).append(event.epoch)
+        self._durations.append(event.seconds)
+        progress = self.query_one(EpochProgress)
+        progress.epoch = event.epoch
+        if progress.steps:
+            progress.step = progress.steps
+        progress.seconds_per_epoch = sum(self._durations) / len(self._durations)
+        self.query_one(TrainingCurves).data_changed()
+        if event.diagnosis is not None:
+            self.diagnosis = event.diagnosis
+
+    def watch_diagnosis(self, diagnosis: Diagnosis | None) -> None:
+        self.query_one(VerdictPanel).diagnosis = diagnosis
+        if diagnosis is not None:
+            self.query_one(BiasVarianceGauge).show(diagnosis)
+
+    def on_training_ended(self, message: messages.TrainingEnded) -> None:
+        event = message.event
+        if event.reason == "failed" and event.error:
+            self.error = event.error
+            self.notify(event.error, title="Training failed", severity="error", timeout=15)
+        elif event.reason == "diverged":
+            self.notify("The loss is no longer finite: training stopped.", severity="warning")
+
+    def on_trainer_state_changed(self, message: messages.TrainerStateChanged) -> None:
+        self.state = message.event.state
+
+    def watch_state(self, state: str) -> None:
+        self.query_one(RunHeader).state = state
+        self.query_one(EpochProgress).active = state in ("running", "stopping")
+
+    def on_trainer_notice(self, message: messages.TrainerNotice) -> None:
+        notice = message.event
+        severity = {"info": "information", "warning": "warning", "error": "error"}.get(notice.level, "information")
+        self.notify(notice.text, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+    # -- keys ----------------------------------------------------------------
+    def _trainer_or_say_so(self) -> Trainer | None:
+        if self.trainer is None:
+            self.notify("The trainer is still starting (loading Keras)…", severity="warning", timeout=3)
+        return self.trainer
+
+    def action_stop(self) -> None:
+        trainer = self._trainer_or_say_so()
+        if trainer is not None:
+            trainer.stop()
+
+    def action_extend(self) -> None:
+        trainer = self._trainer_or_say_so()
+        if trainer is not None:
+            target = trainer.extend()
+            self.query_one(EpochProgress).target = target
+            self.notify(f"Training on to epoch {target}", timeout=3)
+
+    def action_restart(self) -> None:
+        trainer = self._trainer_or_say_so()
+        if trainer is not None:
+            trainer.restart()
+            self.notify("Restarting with fresh weights (a new attempt)", timeout=3)
+
+    def action_restore_best(self) -> None:
+        trainer = self._trainer_or_say_so()
+        if trainer is not None:
+            trainer.restore_best()
+
+    def action_save(self) -> None:
+        trainer = self._trainer_or_say_so()
+        if trainer is not None:
+            trainer.save()
+
+    def action_toggle_log_scale(self) -> None:
+        curves = self.query_one(TrainingCurves)
+        curves.log_scale = not curves.log_scale
+
+    def action_next_metric(self) -> None:
+        self.query_one(TrainingCurves).next_metric()
+
+    def action_toggle_follow(self) -> None:
+        curves = self.query_one(TrainingCurves)
+        curves.follow = not curves.follow
+
+    def request_quit(self) -> None:
+        """Ask the trainer to finish its batch, write the run log's last line and return."""
+        self.quit_requested = True
+        if self.trainer is not None:
+            self.trainer.quit()
+        if self.state not in ("finished", "failed", "stopped"):
+            self.state = "stopping"
+
+
+def _one_line(error: BaseException | str | None) -> str:
+    text = str(error) if error is not None else "unknown error"
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    if isinstance(error, BaseException) and type(error).__name__ not in first:
+        first = f"{type(error).__name__}: {first}"
+    return first

@@ -1,0 +1,300 @@
+"""The training curves: raw points faint, a TensorBoard-style smoothed line over them.
+
+Every series is decimated to the plot's width before plotext sees it, and the
+built plot is cached until the data, the size, the theme or a view option changes,
+so a frame costs the same at epoch 10 and at epoch 1,000,000.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.color import Color
+from textual.containers import Vertical
+from textual.markup import escape
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from epochwatch.engine.history import History
+
+from .decimate import decimate_minmax, ema_debiased
+
+#: TensorBoard's default smoothing weight.
+SMOOTHING = 0.6
+#: Epochs kept on screen when following the end of the run.
+FOLLOW_EPOCHS = 100
+#: Metric names where larger is better (the best epoch is the maximum).
+_HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou", "r2")
+
+
+def metric_bases(history: History) -> list[str]:
+    """The metrics one can switch between: "loss" first, then the others, without "val_"."""
+    bases: list[str] = []
+    for name in history.metric_names:
+        base = name[4:] if name.startswith("val_") else name
+        if base not in bases and base not in ("lr", "learning_rate"):
+            bases.append(base)
+    bases.sort(key=lambda b: (b != "loss", 0))
+    return bases or ["loss"]
+
+
+def higher_is_better(metric: str) -> bool:
+    return any(tag in metric for tag in _HIGHER_IS_BETTER)
+
+
+class _SmoothingCache:
+    """Smoothed series cached by identity and length, so a replot does not re-smooth."""
+
+    def __init__(self) -> None:
+        self._store: dict[tuple[int, str], tuple[int, np.ndarray]] = {}
+
+    def get(self, owner: History, name: str, values: np.ndarray) -> np.ndarray:
+        key = (id(owner), name)
+        cached = self._store.get(key)
+        if cached is not None and cached[0] == len(values):
+            return cached[1]
+        smoothed = ema_debiased(values, SMOOTHING)
+        self._store[key] = (len(values), smoothed)
+        return smoothed
+
+    def clear(self) -> None:
+        self._store.clear()
+
+
+def integer_ticks(lo: int, hi: int, count: int = 5) -> list[int]:
+    """About ``count`` round epoch numbers between lo and hi (epochs are whole numbers)."""
+    span = max(1, hi - lo)
+    raw = span / max(1, count - 1)
+    magnitude = 10 ** int(math.floor(math.log10(raw))) if raw >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first = int(math.ceil(lo / step) * step)
+    ticks = list(range(first, hi + 1, int(step)))
+    return ticks or [lo]
+
+
+class CurvesPlot(PlotextPlot):
+    """The plotext part of ``TrainingCurves``: rebuilt only when something it shows changed."""
+
+    metric: reactive[str] = reactive("loss")
+    """The metric shown (without the "val_" prefix)."""
+    log_scale: reactive[bool] = reactive(False)
+    """Plot the y axis on a log scale (non-positive values are left out)."""
+    follow: reactive[bool] = reactive(False)
+    """Show only the last ``FOLLOW_EPOCHS`` epochs."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.legend = ""
+        self.history = History()
+        self.previous_attempts: list[History] = []
+        self._version = 0
+        self._cache_key: tuple | None = None
+        self._cached: Text | None = None
+        self._smoothing = _SmoothingCache()
+        #: Seconds the last rebuild took (the benchmark and the tests read it).
+        self.last_build_seconds = 0.0
+
+    # -- data in -----------------------------------------------------------
+    def set_history(self, history: History, previous_attempts: list[History] | None = None) -> None:
+        self.history = history
+        self.previous_attempts = list(previous_attempts or [])
+        self._smoothing.clear()
+        self.data_changed()
+
+    def data_changed(self) -> None:
+        """Mark the plot stale; the owner decides when to ``refresh`` (coalescing)."""
+        self._version += 1
+
+    @property
+    def stale(self) -> bool:
+        return self._cache_key is None or self._cache_key[0] != self._version
+
+    def watch_metric(self) -> None:
+        self.refresh()
+
+    def watch_log_scale(self) -> None:
+        self.refresh()
+
+    def watch_follow(self) -> None:
+        self.refresh()
+
+    # -- drawing -----------------------------------------------------------
+    def _colour(self, variable: str, fade: float = 0.0) -> tuple[int, int, int]:
+        variables = self.app.theme_variables
+        colour = Color.parse(variables.get(variable, variables.get("foreground", "#ffffff")))
+        if fade:
+            colour = Color.parse(variables.get("surface", "#000000")).blend(colour, 1.0 - fade)
+        return colour.rgb
+
+    class Rebuilt(Message):
+        """The plot was rebuilt; carries the legend line for the container."""
+
+        def __init__(self, legend: str) -> None:
+            super().__init__()
+            self.legend = legend
+
+    def render(self):
+        key = (self._version, self.size.width, self.size.height, self.app.theme,
+               self.metric, self.log_scale, self.follow)
+        if key == self._cache_key and self._cached is not None:
+            return self._cached
+        started = time.perf_counter()
+        self._draw()
+        self._cached = super().render()
+        self._cache_key = key
+        self.last_build_seconds = time.perf_counter() - started
+        return self._cached
+
+    def _window(self, n: int) -> tuple[int, int]:
+        """Index range [lo, hi) of the epochs on screen."""
+        if self.follow and n > FOLLOW_EPOCHS:
+            return n - FOLLOW_EPOCHS, n
+        return 0, n
+
+    def _series(self, owner: History, name: str, lo: int, hi: int, columns: int,
+                smoothed: bool) -> tuple[list[float], list[float]]:
+        values = owner[name]
+        if smoothed:
+            values = self._smoothing.get(owner, name, values)
+        y = values[lo:hi]
+        x = np.arange(lo + 1, lo + 1 + len(y), dtype=np.float64)
+        if self.log_scale:
+            y = np.where(y > 0, y, np.nan)
+        xs, ys = decimate_minmax(x, y, columns)
+        keep = np.isfinite(ys)
+        return xs[keep].tolist(), ys[keep].tolist()
+
+    def _draw(self) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        history = self.history
+        metric = self.metric
+        n = len(history)
+        columns = max(10, self.size.width - 10)
+        lo, hi = self._window(n)
+        names = [name for name in (metric, f"val_{metric}") if history.has_values(name)]
+        plotted = False
+        legend: list[str] = []
+        for attempt_number, previous in enumerate(self.previous_attempts, start=1):
+            name = f"val_{metric}" if previous.has_values(f"val_{metric}") else metric
+            if not previous.has_values(name):
+                continue
+            p_lo, p_hi = (lo, min(hi, len(previous))) if self.follow else (0, len(previous))
+            xs, ys = self._series(previous, name, p_lo, p_hi, columns, smoothed=True)
+            if xs:
+                plt.plot(xs, ys, color=self._colour("curve-previous"), marker="braille")
+                legend.append(f"[$curve-previous]━━[/] attempt {attempt_number}")
+                plotted = True
+        for name in names:
+            variable = "curve-val" if name.startswith("val_") else "curve-train"
+            xs, ys = self._series(history, name, lo, hi, columns, smoothed=False)
+            if xs:
+                plt.plot(xs, ys, color=self._colour(variable, fade=0.6), marker="braille")
+            xs, ys = self._series(history, name, lo, hi, columns, smoothed=True)
+            if xs:
+                label = "val" if name.startswith("val_") else "train"
+                plt.plot(xs, ys, color=self._colour(variable), marker="braille")
+                legend.append(f"[${variable}]━━[/] {label}")
+                plotted = True
+        title = f"[b]{escape(metric)}[/]" + (" (log)" if self.log_scale else "")
+        if names:
+            judged = names[-1]
+            best = self._best_epoch(history[judged])
+            if best is not None:
+                best_value = float(history[judged][best - 1])
+                if lo < best <= hi:
+                    plt.vline(best, color=self._colour("curve-best"))
+                    plt.scatter([best], [best_value], color=self._colour("curve-best"), marker="●")
+                legend.append(f"[$curve-best]┃[/] best {best} ({best_value:.4g})")
+        if self.follow and n > FOLLOW_EPOCHS:
+            legend.append(f"last {FOLLOW_EPOCHS}")
+        if self.log_scale:
+            plt.yscale("log")
+        if not plotted:
+            plt.xlim(1, max(2, n))
+            plt.ylim(0, 1)
+            self.legend = f"{title}  [dim]waiting for the first epoch[/]"
+        else:
+            plt.xlim(lo + 1, max(lo + 2, hi) + max(0.5, 0.01 * (hi - lo)))
+            plt.xticks(integer_ticks(lo + 1, max(lo + 2, hi)))
+            self.legend = "  ".join([title, *legend])
+        self.post_message(self.Rebuilt(self.legend))
+
+    def _best_epoch(self, values: np.ndarray) -> int | None:
+        finite = np.isfinite(values)
+        if not finite.any():
+            return None
+        masked = np.where(finite, values, -math.inf if higher_is_better(self.metric) else math.inf)
+        index = int(np.argmax(masked) if higher_is_better(self.metric) else np.argmin(masked))
+        return index + 1
+
+
+class TrainingCurves(Vertical):
+    """A legend line over the plot; the view options (metric, log scale, follow) live here."""
+
+    DEFAULT_CSS = """
+    TrainingCurves { height: 1fr; }
+    TrainingCurves > #curves-legend { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    TrainingCurves > CurvesPlot { height: 1fr; }
+    """
+
+    metric: reactive[str] = reactive("loss")
+    """The metric shown (without the "val_" prefix)."""
+    log_scale: reactive[bool] = reactive(False)
+    """Plot the y axis on a log scale (non-positive values are left out)."""
+    follow: reactive[bool] = reactive(False)
+    """Show only the last ``FOLLOW_EPOCHS`` epochs."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="curves-legend")
+        yield CurvesPlot(id="curves-plot")
+
+    @property
+    def plot(self) -> CurvesPlot:
+        return self.query_one(CurvesPlot)
+
+    @property
+    def history(self) -> History:
+        return self.plot.history
+
+    @property
+    def stale(self) -> bool:
+        return self.plot.stale
+
+    @property
+    def last_build_seconds(self) -> float:
+        return self.plot.last_build_seconds
+
+    def set_history(self, history: History, previous_attempts: list[History] | None = None) -> None:
+        self.plot.set_history(history, previous_attempts)
+
+    def data_changed(self) -> None:
+        self.plot.data_changed()
+
+    def refresh_plot(self) -> None:
+        self.plot.refresh()
+
+    def next_metric(self) -> str:
+        bases = metric_bases(self.plot.history)
+        current = bases.index(self.metric) if self.metric in bases else -1
+        self.metric = bases[(current + 1) % len(bases)]
+        return self.metric
+
+    def watch_metric(self, metric: str) -> None:
+        self.plot.metric = metric
+
+    def watch_log_scale(self, log_scale: bool) -> None:
+        self.plot.log_scale = log_scale
+
+    def watch_follow(self, follow: bool) -> None:
+        self.plot.follow = follow
+
+    def on_curves_plot_rebuilt(self, message: CurvesPlot.Rebuilt) -> None:
+        message.stop()
+        self.query_one("#curves-legend", Static).update(message.legend)

@@ -1,0 +1,83 @@
+"""The progress line, Keras style: ``Epoch N/M``, the batch bar, time per epoch and time left."""
+
+from __future__ import annotations
+
+import math
+
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class EpochProgress(Widget):
+    """One line that changes at most as often as batch ticks arrive (the producer throttles them)."""
+
+    DEFAULT_CSS = """
+    EpochProgress { height: 1; }
+    """
+
+    epoch: reactive[int] = reactive(0)
+    """The epoch in progress (or the last finished one), 1-based."""
+    target: reactive[int] = reactive(0)
+    """The epoch training runs up to."""
+    step: reactive[int] = reactive(0)
+    """Batches done in the current epoch."""
+    steps: reactive[int | None] = reactive(None)
+    """Batches per epoch, when known."""
+    seconds_per_epoch: reactive[float | None] = reactive(None)
+    """Recent mean epoch duration."""
+    active: reactive[bool] = reactive(False)
+    """True while training (the time left is only meaningful then)."""
+
+    def eta_seconds(self) -> float | None:
+        if not self.active or self.seconds_per_epoch is None:
+            return None
+        remaining = max(0, self.target - self.epoch)
+        fraction_left = 1.0
+        if self.steps:
+            fraction_left = 1.0 - min(1.0, self.step / self.steps)
+        return (remaining - 1 + fraction_left if remaining else 0.0) * self.seconds_per_epoch
+
+    def summary(self) -> str:
+        """The line's text without the bar (also used by tests and the tmux check)."""
+        epoch_width = len(str(self.target)) if self.target else 1
+        parts = [f"Epoch {self.epoch:>{epoch_width}}/{self.target}"]
+        steps = f"{self.step}/{self.steps}" if self.steps else f"{self.step}"
+        parts.append(steps)
+        parts.append(f"{format_duration(self.seconds_per_epoch)}/epoch")
+        parts.append(f"ETA {format_duration(self.eta_seconds())}" if self.active else "ETA —")
+        return "  ".join(parts)
+
+    def render(self) -> Table:
+        epoch_width = len(str(self.target)) if self.target else 1
+        grid = Table.grid(expand=True, padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_column(no_wrap=True)
+        total = self.steps or 1
+        done = min(self.step, total) if self.steps else 0
+        steps = f"{self.step}/{self.steps}" if self.steps else f"{self.step}"
+        tail = (
+            f"{steps}  {format_duration(self.seconds_per_epoch)}/epoch  "
+            f"ETA {format_duration(self.eta_seconds()) if self.active else '—'}"
+        )
+        grid.add_row(
+            Text(f"Epoch {self.epoch:>{epoch_width}}/{self.target}", style="bold"),
+            ProgressBar(total=total, completed=done, pulse=self.active and not self.steps),
+            Text(tail),
+        )
+        return grid

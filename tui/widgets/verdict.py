@@ -1,0 +1,62 @@
+"""The verdict panel: the verdict word as plain text, coloured, with its reasons and advice."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from epochwatch.engine.diagnosis import VERDICTS, Diagnosis
+
+#: Shown before the first epoch has been diagnosed.
+WAITING_WORD = "WAITING FOR DATA"
+
+
+def verdict_word(diagnosis: Diagnosis | None) -> str:
+    if diagnosis is None or diagnosis.verdict == "insufficient_data":
+        return WAITING_WORD
+    return diagnosis.word
+
+
+def verdict_class(verdict: str) -> str:
+    return "-" + verdict.replace("_", "-")
+
+
+class VerdictPanel(VerticalScroll):
+    """Verdict word, then "why" (reasons with their numbers), then "what to do" (advice)."""
+
+    diagnosis: reactive[Diagnosis | None] = reactive(None, always_update=True)
+    """The diagnosis shown; None before the first epoch."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(WAITING_WORD, id="verdict-word", classes="-insufficient-data")
+        yield Static(id="verdict-reasons")
+        yield Static(id="verdict-advice")
+
+    def watch_diagnosis(self, diagnosis: Diagnosis | None) -> None:
+        word = self.query_one("#verdict-word", Static)
+        word.update(verdict_word(diagnosis))
+        current = diagnosis.verdict if diagnosis else "insufficient_data"
+        for verdict in VERDICTS:
+            word.set_class(verdict == current, verdict_class(verdict))
+        reasons = self.query_one("#verdict-reasons", Static)
+        advice = self.query_one("#verdict-advice", Static)
+        if diagnosis is None:
+            reasons.update("[dim]The verdict appears after the first epochs.[/]")
+            advice.update("")
+            return
+        reason_lines = [f"• {escape(r)}" for r in diagnosis.reasons]
+        if not reason_lines:
+            if diagnosis.verdict == "insufficient_data":
+                reason_lines = [f"[dim]{diagnosis.epoch} epoch(s) so far: too few to judge.[/]"]
+            else:
+                reason_lines = ["[dim]no reasons given[/]"]
+        if diagnosis.best_epoch is not None:
+            reason_lines.append(f"[dim]best epoch {diagnosis.best_epoch} by {escape(diagnosis.monitor)}[/]")
+        reasons.update("\n".join(reason_lines))
+        if diagnosis.advice:
+            advice.update("[b]Advice[/]\n" + "\n".join(f"→ {escape(a)}" for a in diagnosis.advice))
+        else:
+            advice.update("")
