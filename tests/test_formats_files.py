@@ -218,3 +218,19 @@ def test_history_error_message_is_one_line():
     err = HistoryError("runs/a.csv", "line 7: value 'abc'\nin column 'val_loss' is not a number")
     assert str(err) == "runs/a.csv: line 7: value 'abc' in column 'val_loss' is not a number"
     assert err.path == "runs/a.csv"
+
+
+def test_reading_imports_no_tensorflow_keras_or_ui(tmp_path):
+    import subprocess
+    import sys
+
+    write(tmp_path, "a.csv", "epoch,loss\n0,1\n")
+    write(tmp_path, "a.json", '{"loss": [1]}')
+    write(tmp_path, "a.jsonl", '{"type":"header","format":"epochwatch-runlog","version":1}\n')
+    code = ("import sys\nfrom epochwatch.engine.formats import read_history\n"
+            "for name in sys.argv[1:]: read_history(name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('tensorflow', 'keras', 'textual', 'rich', 'tensorboard')))")
+    done = subprocess.run([sys.executable, "-c", code, *(str(tmp_path / n) for n in ("a.csv", "a.json", "a.jsonl"))],
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"

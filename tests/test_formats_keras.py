@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from epochwatch.engine.formats import (
+    HistoryError,
     RunLogWriter,
     read_csvlogger,
     read_history,
@@ -41,14 +45,16 @@ def keras_files(tmp_path_factory):
             runlog.epoch(epoch + 1, logs or {}, seconds=0.01)
 
     first = model.fit(epochs=6, validation_split=0.25,
-                      callbacks=[keras.callbacks.CSVLogger(folder / "fresh.csv"), ToRunLog()], **fit)
+                      callbacks=[keras.callbacks.CSVLogger(folder / "fresh.csv"), ToRunLog(),
+                                 keras.callbacks.TensorBoard(folder / "tb", update_freq=3)], **fit)  # 3 steps/epoch
     runlog.close()
     with open(folder / "history.json", "w") as f:
         json.dump(first.history, f)
     # resume: copy the fresh log, then append a second fit that redoes epochs 5..8 (0-based 4..7)
     (folder / "resumed.csv").write_bytes((folder / "fresh.csv").read_bytes())
     resumed = model.fit(epochs=8, initial_epoch=4, validation_split=0.25,
-                        callbacks=[keras.callbacks.CSVLogger(folder / "resumed.csv", append=True)], **fit)
+                        callbacks=[keras.callbacks.CSVLogger(folder / "resumed.csv", append=True),
+                                   keras.callbacks.TensorBoard(folder / "tb")], **fit)
     # restart from scratch appending to the same file: epochs go back to 0
     (folder / "restarted.csv").write_bytes((folder / "fresh.csv").read_bytes())
     restarted = model.fit(epochs=3, validation_split=0.25,
@@ -135,3 +141,51 @@ def test_runlog_written_during_real_training(keras_files):
     assert_same(h, keras_files["first"])
     assert h.meta["epoch_seconds"] == [0.01] * 6
     assert read_history(keras_files["dir"] / "run.jsonl").meta["format"] == "runlog"
+
+
+READ_TB_WITHOUT_TF = """
+import json, sys
+from epochwatch.engine.formats import read_history
+h = read_history(sys.argv[1])
+print(json.dumps({"tf": "tensorflow" in sys.modules, "keras": "keras" in sys.modules,
+                  "format": h.meta["format"], "values": {k: h[k].tolist() for k in h.metric_names},
+                  "segments": [[s.start, s.stop, s.kind] for s in h.segments]}))
+"""
+
+
+def test_tensorboard_logdir_read_without_importing_tensorflow(keras_files):
+    done = subprocess.run([sys.executable, "-c", READ_TB_WITHOUT_TF, str(keras_files["dir"] / "tb")],
+                          capture_output=True, text=True, timeout=60, check=True)
+    result = json.loads(done.stdout)
+    assert result["tf"] is False and result["keras"] is False
+    assert result["format"] == "tensorboard"
+    expected = {k: v[:4] + keras_files["resumed"][k] for k, v in keras_files["first"].items()}
+    for name, values in expected.items():
+        np.testing.assert_allclose(result["values"][name], values, rtol=0, atol=0, err_msg=name)
+    assert not any(name.startswith(("batch_", "evaluation_")) for name in result["values"])
+    assert result["segments"] == [[1, 4, "initial"], [5, 8, "resume"]]
+
+
+def test_tensorboard_parent_folder_names_its_runs(keras_files, tmp_path):
+    import shutil
+
+    shutil.copytree(keras_files["dir"] / "tb", tmp_path / "runs" / "tiny")
+    (tmp_path / "runs" / "other").mkdir()
+    with pytest.raises(HistoryError, match="several TensorBoard runs; open one of: tiny"):
+        read_history(tmp_path / "runs")
+
+
+def test_tensorboard_event_file_cut_short_is_read_up_to_the_cut(keras_files, tmp_path):
+    import shutil
+
+    logdir = shutil.copytree(keras_files["dir"] / "tb", tmp_path / "tb")
+    last_train = sorted((logdir / "train").iterdir())[-1]
+    data = last_train.read_bytes()
+    last_train.write_bytes(data[:-7])
+    h = read_history(logdir)
+    assert 6 <= len(h) <= 8 and h.meta["format"] == "tensorboard"
+    garbage = b"\xff" * 40
+    last_train.write_bytes(struct.pack("<Q", len(garbage)) + b"crc!" + garbage + b"crc!")
+    with pytest.raises(HistoryError) as info:
+        read_history(logdir)
+    assert str(info.value) == f"{last_train}: record 1 is not a TensorBoard event"

@@ -9,6 +9,7 @@ from .errors import HistoryError
 from .keras_json import read_keras_json, write_keras_json
 from .runlog import MARKER_EVENTS, RunLogWriter, read_runlog
 from .sniff import detect_format, read_history
+from .tensorboard import read_tensorboard
 
 __all__ = [
     "HistoryError",
@@ -19,6 +20,7 @@ __all__ = [
     "read_history",
     "read_keras_json",
     "read_runlog",
+    "read_tensorboard",
     "sniff_separator",
     "write_csvlogger",
     "write_keras_json",

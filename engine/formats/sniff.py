@@ -23,16 +23,6 @@ def is_pickle(path: Path, data: bytes) -> bool:
         len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5)
 
 
-def _is_tensorboard_dir(path: Path) -> bool:
-    try:
-        for _root, _dirs, files in os.walk(path):
-            if any(name.startswith("events.out.tfevents") for name in files):
-                return True
-    except OSError:
-        return False
-    return False
-
-
 def detect_format(path: Path, text: str) -> str:
     """"runlog", "keras-json" or "csvlogger" for a file's text."""
     stripped = text.lstrip()
@@ -46,11 +36,9 @@ def detect_format(path: Path, text: str) -> str:
 
 def _read(path: Path) -> History:
     if path.is_dir():
-        if _is_tensorboard_dir(path):
-            from .tensorboard import read_tensorboard
+        from .tensorboard import read_tensorboard
 
-            return read_tensorboard(path)
-        raise HistoryError(path, "is a directory without TensorBoard event files, not a training history")
+        return read_tensorboard(path)
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise HistoryError(path, PICKLE_REFUSAL)
     data = read_bytes(path)
