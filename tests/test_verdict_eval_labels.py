@@ -109,3 +109,12 @@ def test_regret_is_relative_to_the_test_minimum():
     assert evaluate._regret(test, 3) == pytest.approx(0.1)
     assert evaluate._regret(test, 4) == math.inf
     assert evaluate._regret(test, None) == math.inf
+
+
+def test_loss_near_chance_with_accuracy_well_above_chance_is_borderline():
+    test = 0.95 + 0.05 * np.exp(-EPOCHS / 5)  # flat just under chance: "nothing learned" by loss
+    accuracy = np.full(len(EPOCHS), 0.6)  # but 4-class accuracy far above 0.25
+    name, acceptable, _ = labels.label_at(test, 100, 1.0, accuracy=accuracy, chance_accuracy=0.25)
+    assert name == "borderline"
+    assert acceptable == {"diverged", "good_fit"}
+    assert labels.label_at(test, 100, 1.0, accuracy=accuracy * 0 + 0.26, chance_accuracy=0.25)[0] == "diverged"

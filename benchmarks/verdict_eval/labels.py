@@ -110,11 +110,25 @@ def label_at(
     train: np.ndarray | None = None,
     val: np.ndarray | None = None,
     smoothed: np.ndarray | None = None,
+    accuracy: np.ndarray | None = None,
+    chance_accuracy: float | None = None,
 ) -> tuple[str, frozenset[str], dict]:
     """Truth for the prefix ``1..t`` of a run: (label, acceptable verdicts, numbers used).
 
-    ``label`` is "unknown" when the run is too short after ``t`` to tell.
+    ``label`` is "unknown" when the run is too short after ``t`` to tell. A loss
+    that stays near chance while the test ``accuracy`` rose clearly above
+    ``chance_accuracy`` (heavy label noise, L2 in the loss, a tiny model) has
+    learned something: such a case is borderline, "diverged" or the verdict the
+    other rules give.
     """
+    name, acceptable, info = _label_at(test, t, baseline, train, val, smoothed, accuracy, chance_accuracy)
+    if info.pop("learned_by_accuracy", False) and name not in ("diverged", "unknown"):
+        info["why"] = "loss near chance but accuracy well above it; " + info.get("why", "")
+        return "borderline", acceptable | {"diverged"}, info
+    return name, acceptable, info
+
+
+def _label_at(test, t, baseline, train, val, smoothed, accuracy, chance_accuracy):
     test = np.asarray(test, dtype=np.float64)
     n = len(test)
     if not 1 <= t <= n:
@@ -144,7 +158,14 @@ def label_at(
     info.update(best=best, current=current, ratio=ratio, gain=gain, full_horizon=full_horizon,
                 comes_back=comes_back, baseline=baseline)
 
-    if baseline and baseline > 0 and best > NEVER_LEARNED * baseline:
+    learned_by_accuracy = False
+    if accuracy is not None and chance_accuracy is not None:
+        acc = np.asarray(accuracy[:t], dtype=np.float64)
+        acc = acc[np.isfinite(acc)]
+        learned_by_accuracy = bool(len(acc)) and float(acc.max()) >= chance_accuracy + 0.2 * (1 - chance_accuracy)
+    if baseline and baseline > 0 and best > NEVER_LEARNED * baseline and learned_by_accuracy:
+        info["learned_by_accuracy"] = True
+    elif baseline and baseline > 0 and best > NEVER_LEARNED * baseline:
         if gain is not None and gain >= UNDERFIT_GAIN:
             info["why"] = "nothing learned yet, but falling fast"
             return "underfitting", frozenset({"underfitting"}), info
@@ -187,12 +208,15 @@ def run_cases(run: dict, grid: tuple[int, ...] = T_GRID) -> list[Case]:
     smoothed = smooth_median(test)
     finite = test[np.isfinite(test)]
     best_available = float(finite.min()) if len(finite) else math.nan
+    classes = run.get("config", {}).get("data", {}).get("classes") or (2 if run.get("task") == "binary" else None)
+    chance = 1.0 / classes if classes else None
     out = []
     for t in grid:
         if t > len(test):
             break
         label, acceptable, info = label_at(
-            test, t, run.get("baseline") or 0.0, train=run.get("loss"), val=run.get("val_loss"), smoothed=smoothed
+            test, t, run.get("baseline") or 0.0, train=run.get("loss"), val=run.get("val_loss"), smoothed=smoothed,
+            accuracy=run.get("test_accuracy"), chance_accuracy=chance,
         )
         if label != "unknown":
             out.append(Case(run["name"], t, label, acceptable, best_available, info))
