@@ -122,6 +122,16 @@ def test_csv_header_only_is_an_empty_history(tmp_path):
     assert len(h) == 0 and h.meta["format"] == "csvlogger"
 
 
+def test_array_valued_metrics_are_skipped(tmp_path):
+    # as CSVLogger writes them: its own quotes around "[...]", quoted again by the csv module
+    text = 'epoch,f1,loss\r\n0,"""[0.5, 0.25]""",1.0\r\n1,"[0.6, 0.3]",0.5\r\n'
+    h = read_history(write(tmp_path, "a.csv", text))
+    assert h.metric_names == ["loss"] and h.meta["skipped_columns"] == ["f1"]
+    h = read_history(write(tmp_path, "a.json", '{"f1": [[0.5, 0.25], [0.6, 0.3]], "loss": [1.0, 0.5]}'))
+    assert h.metric_names == ["loss"] and h.meta["skipped_columns"] == ["f1"]
+    np.testing.assert_array_equal(h["loss"], [1.0, 0.5])
+
+
 def test_csv_pandas_shapes(tmp_path):
     h = read_history(write(tmp_path, "a.csv", ",loss,val_loss\n0,3,4\n1,2,\n"))
     np.testing.assert_array_equal(h["val_loss"], [4, math.nan])
@@ -161,7 +171,9 @@ BAD_FILES = [
     ("noloss.json", '{"accuracy": [0.5, 0.6]}', "no 'loss' or 'val_loss'"),
     ("lengths.json", '{"loss": [1, 2, 3], "val_loss": [1, 2]}', "different lengths"),
     ("strings.json", '{"loss": [1, "x"]}', "is not a number"),
-    ("nested.json", '{"loss": [[1, 2]]}', "is not a number"),
+    ("nested.json", '{"loss": [[1, 2]]}', "no 'loss' or 'val_loss' with single numbers"),
+    ("mixed.json", '{"loss": [1, [1, 2]]}', "is not a number"),
+    ("array_loss.csv", 'epoch,loss\n0,"[1, 2]"\n', "no 'loss' or 'val_loss' column with single numbers"),
     ("deep.json", "[" * 100000, "JSON"),
     ("noloss.csv", "epoch,accuracy\n0,0.5\n", "no 'loss' or 'val_loss' column"),
     ("text.txt", "hello world, this is not a log\n", "no 'loss' or 'val_loss' column"),

@@ -21,6 +21,8 @@ How the reader treats what real files contain:
 * A gap in the epoch numbers is filled with NaN rows.
 * A last line without its line end and with too few fields is a row still being
   written and is ignored; any other row with missing or extra fields is an error.
+* Array-valued metrics (written as ``"[a, b, ...]"``) are left out and named in
+  ``meta["skipped_columns"]``.
 * A CSV without an ``epoch`` column (e.g. from pandas) numbers its rows 1, 2, ...;
   an unnamed first column (a pandas index) is taken as the 0-based epoch.
 """
@@ -83,6 +85,7 @@ def parse_csvlogger(path: Path, text: str) -> History:
     pending_kind: str | None = None
     seen_value: set[str] = set()
     all_columns: set[str] = set()
+    arrays: set[str] = set()
 
     rows: list[list[str]] = []
     line_numbers: list[int] = []  # the physical line each row starts on
@@ -138,6 +141,11 @@ def parse_csvlogger(path: Path, text: str) -> History:
             if value in MISSING:
                 values[name] = math.nan
                 continue
+            bare = value.strip('"')
+            if bare.startswith("[") and bare.endswith("]"):
+                arrays.add(name)  # CSVLogger writes array-valued metrics as "[a, b, ...]"
+                values[name] = math.nan
+                continue
             try:
                 values[name] = float(value)
             except ValueError:
@@ -154,8 +162,13 @@ def parse_csvlogger(path: Path, text: str) -> History:
 
     if header is None:
         raise HistoryError(path, "file is empty")
-    only_na = all_columns - seen_value if (attempts or builder.n) else set()
+    only_na = all_columns - seen_value - arrays if (attempts or builder.n) else set()
     meta: dict[str, object] = {"format": FORMAT, "separator": sep}
+    if arrays:
+        meta["skipped_columns"] = sorted(arrays)
+        only_na |= arrays
+        if not ({"loss", "val_loss"} & (all_columns - only_na)):
+            raise HistoryError(path, "no 'loss' or 'val_loss' column with single numbers")
     previous = []
     for old in attempts:
         old.drop_columns(only_na)

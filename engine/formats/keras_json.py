@@ -4,6 +4,7 @@ Accepted shapes: the plain ``{"loss": [...], "val_loss": [...], ...}`` dict, and
 same wrapped as ``{"history": {...}}`` (extra keys such as ``params`` and ``epoch``
 are ignored). Values may be numbers, ``null`` (missing), or the ``NaN`` /
 ``Infinity`` / ``-Infinity`` tokens Python's json module writes. Element 0 is epoch 1.
+Per-class metrics (a list per epoch) are left out and named in ``meta["skipped_columns"]``.
 """
 
 from __future__ import annotations
@@ -61,13 +62,22 @@ def parse_keras_json(path: Path, text: str, data: object = None) -> History:
         except RecursionError:
             raise HistoryError(path, "JSON is nested too deeply") from None
     metrics = history_dict(path, data)
+    # per-class metrics (lists of lists) have no single value per epoch: leave them out
+    skipped = sorted(k for k, v in metrics.items() if v and all(isinstance(x, list) for x in v))
+    if skipped:
+        metrics = {k: v for k, v in metrics.items() if k not in skipped}
+        if not any(k in metrics for k in LOSS_KEYS):
+            raise HistoryError(path, "no 'loss' or 'val_loss' with single numbers per epoch")
     builder = AttemptBuilder()
     epochs = len(next(iter(metrics.values())))
     columns = {k: [_number(path, k, i, x) for i, x in enumerate(v)] for k, v in metrics.items()}
     builder.columns = columns
     builder.n = epochs
     builder.segments = [[1, epochs, "initial"]] if epochs else []
-    return builder.build(source=str(path), meta={"format": FORMAT})
+    meta: dict[str, object] = {"format": FORMAT}
+    if skipped:
+        meta["skipped_columns"] = skipped
+    return builder.build(source=str(path), meta=meta)
 
 
 def read_keras_json(path: str | os.PathLike[str]) -> History:
