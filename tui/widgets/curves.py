@@ -164,9 +164,9 @@ class CurvesPlot(PlotextPlot):
             values = self._smoothing.get(owner, name, values)
         y = values[lo:hi]
         x = np.arange(lo + 1, lo + 1 + len(y), dtype=np.float64)
-        if self.log_scale:
-            y = np.where(y > 0, y, np.nan)
         xs, ys = decimate_minmax(x, y, columns)
+        if self.log_scale:
+            ys = np.where(ys > 0, ys, np.nan)
         keep = np.isfinite(ys)
         return xs[keep].tolist(), ys[keep].tolist()
 
@@ -195,7 +195,10 @@ class CurvesPlot(PlotextPlot):
             variable = "curve-val" if name.startswith("val_") else "curve-train"
             xs, ys = self._series(history, name, lo, hi, columns, smoothed=False)
             if xs:
-                plt.plot(xs, ys, color=self._colour(variable, fade=0.6), marker="braille")
+                # Decimated raw points are drawn as points: joining every column's min and max
+                # makes plotext interpolate long strokes, which costs more than the whole plot.
+                draw = plt.scatter if hi - lo > 2 * columns else plt.plot
+                draw(xs, ys, color=self._colour(variable, fade=0.6), marker="braille")
             xs, ys = self._series(history, name, lo, hi, columns, smoothed=True)
             if xs:
                 label = "val" if name.startswith("val_") else "train"

@@ -15,9 +15,8 @@ WAITING_WORD = "WAITING FOR DATA"
 
 
 def verdict_word(diagnosis: Diagnosis | None) -> str:
-    if diagnosis is None or diagnosis.verdict == "insufficient_data":
-        return WAITING_WORD
-    return diagnosis.word
+    """The engine's word for the verdict; before the first diagnosis, ``WAITING_WORD``."""
+    return WAITING_WORD if diagnosis is None else diagnosis.word
 
 
 def verdict_class(verdict: str) -> str:
