@@ -55,8 +55,12 @@ OVERFIT_RISE = 0.15
 EARLY_RISE = 0.05
 #: Training loss still at this fraction of the chance level or more: nothing was learned.
 NOTHING_LEARNED = 0.9
-#: Bias above this on a plateau is a high-bias plateau.
-HIGH_BIAS = 0.5
+#: Bias above this on a plateau is a high-bias plateau (noisy labels alone can hold it near 0.7).
+HIGH_BIAS = 0.8
+#: A loss still this close to chance and falling steadily has not shown where it will settle.
+NEAR_CHANCE = 0.5
+#: The best epoch is the earliest whose smoothed loss is within this many standard errors of the minimum.
+BEST_TOLERANCE = 0.0
 #: Points the decision curves are computed on; longer runs are averaged into this many bins.
 MAX_POINTS = 2000
 
@@ -263,7 +267,7 @@ def _baseline(history: History, tr: np.ndarray, va: np.ndarray | None, given: fl
 def _best_epoch(c: _Curve) -> tuple[int, int]:
     """(best epoch, index of the smoothed minimum in c.s)."""
     i_min = int(np.argmin(c.s))
-    se = c.noise * 1.2 / math.sqrt(c.window)
+    se = BEST_TOLERANCE * c.noise * 1.2 / math.sqrt(c.window)
     j = int(np.argmax(c.s[: i_min + 1] <= c.s[i_min] + se))
     e = c.ze[j]
     if len(c.ze) != len(c.epochs):  # binned: pick the raw epoch of that bin with the lowest value
@@ -449,18 +453,21 @@ def diagnose(
     # a curve still near its start and falling without any sign of levelling off has not
     # shown where it will settle: doubling a short run says nothing about that
     steady_fall = bool(
-        falling and r_raw >= 0.9 and bias is not None and bias >= HIGH_BIAS and gain < WORTH_GAIN
+        falling and r_raw >= 0.9 and bias is not None and bias >= NEAR_CHANCE and gain < WORTH_GAIN
     )
     still_improving = bool(falling and (gain >= WORTH_GAIN or steady_fall))
     suggested = _suggest_total(n, seg_start, r) if still_improving else None
 
     rise = _rel(now_level, best_level, c.log)
-    rise_noise = 2.0 * rel_noise * math.sqrt(9.0 / c.window + 1.44 / c.window)
+    # the smoothed end point and the smoothed minimum each carry noise/sqrt(window)-ish error
+    rise_z = float(c.s[-1] - c.s[i_min])
+    rise_se = c.noise * math.sqrt(9.0 / c.window + 1.44 / c.window)
+    beyond_noise = rise_z > 2.0 * rise_se
     trend_pct = (math.expm1(slope) if c.log else slope / max(abs(best_level), 1e-12))
     trend_txt = f"trend {trend_pct * 100:+.2g} %/epoch, 90 % interval {'excludes' if (falling or rising) else 'includes'} 0"
 
     # -- nothing learned / exploded (diverged without non-finite values)
-    if L0 is not None and ctr is not None and n >= 2 * MIN_EPOCHS and not (falling and gain >= DONE_GAIN):
+    if L0 is not None and ctr is not None and n >= 2 * MIN_EPOCHS and not (still_improving or (falling and gain >= DONE_GAIN)):
         tr_min = float(np.min(ctr.raw))
         first = float(ctr.raw[0])
         known = not base_src.startswith("first epoch")
@@ -492,7 +499,7 @@ def diagnose(
     if has_val and ctr is not None and best <= n:
         tr_at_best = float(np.interp(best, ctr.ze, np.exp(ctr.s) if ctr.log else ctr.s))
         tr_trend = _rel(ctr.now, tr_at_best, ctr.log)
-    if has_val and rise >= OVERFIT_RISE and rise > rise_noise and not falling:
+    if has_val and rise >= OVERFIT_RISE and beyond_noise and not falling:
         why = (
             f"{judged} has risen {_pct(rise)} since its best at epoch {best} ({_fmt(best_level)} smoothed, "
             f"now {_fmt(now_level)}; {trend_txt})"
@@ -545,7 +552,7 @@ def diagnose(
 
     # -- plateau: done, or done with high bias
     adv = []
-    if has_val and rise >= EARLY_RISE and (rising or rise > rise_noise):
+    if has_val and rise >= EARLY_RISE and (rising or beyond_noise):
         reasons.insert(0, (
             f"{judged} is {_pct(rise)} above its best at epoch {best} ({trend_txt}): "
             "overfitting may be starting."
@@ -591,8 +598,9 @@ def _first_nonfinite(tr: np.ndarray, va: np.ndarray | None) -> int | None:
     A NaN validation value alone is a missing value (CSVLogger's NA), not a divergence.
     """
     firsts = [int(np.argmax(np.isinf(x))) + 1 for x in (tr, va) if x is not None and np.isinf(x).any()]
-    if len(tr) and np.isnan(tr[-1]) and np.isfinite(tr).any():
-        firsts.append(int(np.flatnonzero(np.isfinite(tr))[-1]) + 2)
+    if len(tr) and np.isnan(tr[-1]):
+        finite = np.flatnonzero(np.isfinite(tr))
+        firsts.append(int(finite[-1]) + 2 if len(finite) else 1)
     return min(firsts) if firsts else None
 
 
