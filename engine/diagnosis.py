@@ -53,6 +53,8 @@ DONE_GAIN = 0.03
 OVERFIT_RISE = 0.15
 #: ... and this far above it, rising, is overfitting beginning.
 EARLY_RISE = 0.05
+#: Epochs to wait before calling a run that sits at the chance level "nothing learned" (spirals sit there a while).
+PATIENCE_NOTHING_LEARNED = 30
 #: Training loss still at this fraction of the chance level or more: nothing was learned.
 NOTHING_LEARNED = 0.9
 #: Bias above this on a plateau is a high-bias plateau (noisy labels alone can hold it near 0.7).
@@ -467,7 +469,7 @@ def diagnose(
     trend_txt = f"trend {trend_pct * 100:+.2g} %/epoch, 90 % interval {'excludes' if (falling or rising) else 'includes'} 0"
 
     # -- nothing learned / exploded (diverged without non-finite values)
-    if L0 is not None and ctr is not None and n >= 2 * MIN_EPOCHS and not (still_improving or (falling and gain >= DONE_GAIN)):
+    if L0 is not None and ctr is not None and n >= PATIENCE_NOTHING_LEARNED and not (still_improving or (falling and gain >= DONE_GAIN)):
         tr_min = float(np.min(ctr.raw))
         first = float(ctr.raw[0])
         known = not base_src.startswith("first epoch")
@@ -479,8 +481,10 @@ def diagnose(
             return result(
                 "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
                 expected_gain=gain, reasons=tuple(reasons),
-                advice=("Nothing was learned: the learning rate is probably far too high (or the inputs are "
-                        "not scaled); lower it by 10x and restart.",),
+                advice=(("Nothing was learned and the loss jumps about: the learning rate looks far too high; "
+                         "lower it by 10x and restart.") if rel_noise > 0.05 else
+                        ("Nothing was learned: check that the inputs are scaled and the labels match them; "
+                         "then try a learning rate 10x higher and 10x lower."),),
             )
         if tr_min < 0.7 * first and ctr.now > max(first, 3.0 * tr_min) and ctr.log:
             reasons.insert(0, (
