@@ -22,14 +22,13 @@ RUNS_FOLDER = Path("epochwatch-runs")
 RECENT_LIMIT = 12
 
 _OWN_SCRIPT = """[b]Your own model[/]
-Write [b]train.py[/] with
-  [b]build_model()[/]  a compiled Keras model
-                 (fresh weights every call)
-  [b]load_data()[/]    the keyword arguments
-                 for model.fit (x, y,
-                 validation_data, ...)
-  [b]EPOCHS[/] = 50    optional
-then run
+Write [b]train.py[/] with:
+• [b]build_model()[/]: a compiled Keras
+  model, fresh weights on every call
+• [b]load_data()[/]: the keyword arguments
+  for model.fit (x, y, validation_data)
+• [b]EPOCHS[/] = 50 (optional)
+Then run:
   [b $accent]epochwatch run train.py[/]"""
 
 
@@ -70,7 +69,7 @@ def recent_run_logs(folder: Path = RUNS_FOLDER, limit: int = RECENT_LIMIT) -> li
 class StartScreen(Screen[None]):
     """Pick a demo scenario to train live; recent runs and the script convention beside it."""
 
-    BINDINGS = [Binding("enter", "choose", "Train", show=False, id="start-choose")]
+    BINDINGS = [Binding("enter", "select", "Train", id="start-choose")]
 
     def compose(self) -> ComposeResult:
         yield Static("[b]epochwatch[/] — watch a Keras model train and get an honest verdict on its epochs",
