@@ -465,6 +465,8 @@ def diagnose(
     rise_z = float(c.s[-1] - c.s[i_min])
     rise_se = c.noise * math.sqrt(9.0 / c.window + 1.44 / c.window)
     beyond_noise = rise_z > 2.0 * rise_se
+    # more epochs bring it back only if, at its current rate, as many epochs again would undo the rise
+    recovering = falling and slope * n < -rise_z
     trend_pct = (math.expm1(slope) if c.log else slope / max(abs(best_level), 1e-12))
     trend_txt = f"trend {trend_pct * 100:+.2g} %/epoch, 90 % interval {'excludes' if (falling or rising) else 'includes'} 0"
 
@@ -503,7 +505,7 @@ def diagnose(
     if has_val and ctr is not None and best <= n:
         tr_at_best = float(np.interp(best, ctr.ze, np.exp(ctr.s) if ctr.log else ctr.s))
         tr_trend = _rel(ctr.now, tr_at_best, ctr.log)
-    if has_val and rise >= OVERFIT_RISE and beyond_noise and not falling:
+    if has_val and rise >= OVERFIT_RISE and beyond_noise and not recovering:
         why = (
             f"{judged} has risen {_pct(rise)} since its best at epoch {best} ({_fmt(best_level)} smoothed, "
             f"now {_fmt(now_level)}; {trend_txt})"
