@@ -27,9 +27,14 @@ SCENARIOS: dict[str, str] = {
 
 
 def _textbook_data() -> dict:
-    """y = 2x + 0.5 + 0.1 * noise: 100 training and 20 validation points, x ~ U(-1, 1)."""
+    """y = 2x + 0.5 + 0.1 * noise: 100 training and 20 validation points, x ~ U(0, 1).
+
+    x from [0, 1) (``np.random.rand``), not [-1, 1]: with it this model reproduces the
+    textbook's reported validation losses (about 2.2, 1.0 and 0.06-0.25 after 5, 100 and
+    500 epochs); with x in [-1, 1] no starting weight gives all three.
+    """
     rng = np.random.default_rng(1)
-    x = rng.uniform(-1.0, 1.0, size=(120, 1)).astype("float32")
+    x = rng.uniform(0.0, 1.0, size=(120, 1)).astype("float32")
     y = (2.0 * x + 0.5 + 0.1 * rng.standard_normal((120, 1))).astype("float32")
     return {"x": x[:100], "y": y[:100], "validation_data": (x[100:], y[100:]), "batch_size": 32}
 
@@ -37,7 +42,7 @@ def _textbook_data() -> dict:
 def _textbook_model():
     import keras
 
-    keras.utils.set_random_seed(1)
+    keras.utils.set_random_seed(0)  # a starting kernel near 0 (0.05), bias 0
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     return model
@@ -104,10 +109,10 @@ _RECIPES: dict[str, _Recipe] = {
     "seed-underfit": _Recipe(_textbook_model, _textbook_data, 5),
     "seed-ideal": _Recipe(_textbook_model, _textbook_data, 100),
     "seed-overfit": _Recipe(_textbook_model, _textbook_data, 500),
-    # Adam at its default rate needs ~30 epochs to leave the plateau of the mean: at 40 it is
-    # still falling fast, far above the noise floor (0.01).
+    # Adam at its default rate on a 64x64 network: at epoch 40 the loss is still halving every
+    # ten epochs, about twice the noise floor (0.01).
     "underfit": _Recipe(
-        lambda: _mlp((32, 32), _adam(1e-3), seed=3, activation="tanh"),
+        lambda: _mlp((64, 64), _adam(1e-3), seed=3),
         lambda: _wave_data(256, 64, noise=0.1, seed=3, batch_size=32),
         40,
     ),
@@ -118,11 +123,12 @@ _RECIPES: dict[str, _Recipe] = {
         80,
     ),
     # 48 points, 10 inputs of which one matters: the network memorises the noise through the
-    # other nine; val loss bottoms out around epoch 5 and doubles by epoch 30.
+    # other nine. Val loss bottoms out around epoch 9 and has doubled by epoch 40, when the
+    # training loss reaches zero and both curves freeze.
     "overfit": _Recipe(
         lambda: _mlp((256, 256), _adam(1e-3), seed=5, inputs=10),
-        lambda: _wave_data(48, 100, noise=0.5, seed=5, batch_size=16, inputs=10),
-        120,
+        lambda: _wave_data(48, 100, noise=0.5, seed=5, batch_size=48, inputs=10),
+        150,
     ),
     # SGD above the stability limit (lr 1.0 for this problem): the error grows ~15x an epoch
     # until the loss overflows to inf around epoch 19.

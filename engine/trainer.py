@@ -152,7 +152,7 @@ class Trainer:
         self._paused = False  # start no further fit until extend() or restart()
         self._quit = False
         self._restart = False
-        self._announce_stopping = False
+        self._state_lock = threading.RLock()  # held while a state is set and announced
         self._fit_running = False
         self._fits_in_attempt = 0
         self._done = 0  # epochs recorded in the current attempt
@@ -175,9 +175,10 @@ class Trainer:
             self.listener_errors += 1
 
     def _set_state(self, state: str) -> None:
-        with self._lock:
-            self.state = state
-        self._emit(StateChanged(state))
+        with self._state_lock:
+            with self._lock:
+                self.state = state
+            self._emit(StateChanged(state))
 
     def _request_halt(self) -> None:
         """Called with the lock held: stop the running fit at the end of the batch."""
@@ -198,10 +199,19 @@ class Trainer:
         """Stop at the end of the current batch; nothing trains again until extend() or restart()."""
         with self._lock:
             self._paused = True
-            if self._fit_running and not self._halt:
-                self._announce_stopping = True
+            announce = self._fit_running and not self._halt
             self._request_halt()
             self._wake.notify_all()
+        if announce:
+            # said from this thread at once (a batch may take long); the state lock keeps it
+            # ordered before the training thread's "stopped"
+            with self._state_lock:
+                with self._lock:
+                    announce = self._fit_running and self.state == "running"
+                    if announce:
+                        self.state = "stopping"
+                if announce:
+                    self._emit(StateChanged("stopping"))
 
     def extend(self, epochs: int | None = None) -> int:
         """Train ``epochs`` more (default: the diagnosis' suggestion, else a quarter, at least 10).
@@ -456,7 +466,6 @@ class Trainer:
         with self._lock:
             self._fit_running = False
             halted, self._halt = self._halt, False
-            self._announce_stopping = False
             restarting = self._restart
         if error is not None:
             self._fail(error)
@@ -545,9 +554,6 @@ class Trainer:
         if not self._pending:
             return
         self._pending = False
-        if self._announce_stopping:
-            self._announce_stopping = False
-            self._set_state("stopping")
         if self._commands:
             self._service_commands()
 
