@@ -144,15 +144,15 @@ async def test_quit_during_training_ends_the_worker_and_exits(tmp_path: Path):
         monitor = app.monitor
         await wait_for(pilot, lambda: len(monitor.history) >= 2 and monitor.state == "running",
                        what="training to run")
+        worker = monitor.training_worker
         pressed = time.monotonic()
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running, timeout=10, what="the app to exit")
         quit_seconds = time.monotonic() - pressed
     assert app.return_code == 0
     assert quit_seconds < 5
-    monitor.training_thread.join(5)
-    assert not monitor.training_thread.is_alive()
-    assert monitor.training_worker is None or monitor.training_worker.is_finished
+    assert monitor.training_returned.wait(5), "Trainer.run() did not return after q"
+    assert worker is not None and worker.is_finished
     logged = read_runlog(monitor.run_log_path)
     assert len(logged) >= 2 and len(logged) < 5000
 

@@ -108,10 +108,8 @@ def _run_app(app) -> int:
     result = app.run()
     code = result if isinstance(result, int) else (app.return_code or 0)
     monitor = app.monitor
-    thread = monitor.training_thread if monitor is not None else None
-    if thread is not None and thread.is_alive():
-        thread.join(_EXIT_GRACE)
-        if thread.is_alive():
+    if monitor is not None and not monitor.training_done:
+        if not monitor.training_returned.wait(_EXIT_GRACE):
             # The trainer did not return in time (e.g. still importing Keras): the run log
             # is flushed per epoch, so leaving now loses nothing already trained.
             sys.stdout.flush()

@@ -26,11 +26,11 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[Binding]) -> None:
         super().__init__()
-        self._bindings = bindings
+        self._key_list = bindings
 
     def compose(self) -> ComposeResult:
         rows = []
-        for binding in self._bindings:
+        for binding in self._key_list:
             key = "?" if binding.key == "question_mark" else binding.key
             rows.append(f"  [b $accent]{escape(key):>3}[/]  {escape(binding.description)}"
                         + (f" [dim]— {escape(binding.tooltip)}[/]" if binding.tooltip else ""))

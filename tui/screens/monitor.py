@@ -89,7 +89,9 @@ class MonitorScreen(Screen[None]):
         self.run_log_path: Path | None = None
         self.error: str | None = None
         self.quit_requested = False
-        self.training_thread: threading.Thread | None = None
+        #: Set when the training thread's work has returned (the pool thread itself lives on).
+        self.training_returned = threading.Event()
+        self._training_started = False
         self._segment_kind: str | None = None
         self._durations: deque[float] = deque(maxlen=_DURATION_WINDOW)
         #: Epoch numbers in the order they arrived for each attempt (tests check for gaps).
@@ -128,7 +130,13 @@ class MonitorScreen(Screen[None]):
     def train(self) -> None:
         """Build the trainer (this imports Keras, so never on the UI thread) and run it."""
         worker = get_current_worker()
-        self.training_thread = threading.current_thread()
+        self._training_started = True
+        try:
+            self._build_and_run(worker)
+        finally:
+            self.training_returned.set()
+
+    def _build_and_run(self, worker: Worker) -> None:
         try:
             source = self.source if self.source is not None else self._loader()  # type: ignore[misc]
             from epochwatch.engine.trainer import Trainer
@@ -172,8 +180,8 @@ class MonitorScreen(Screen[None]):
     def training_done(self) -> bool:
         """True once the training worker has ended (or never started)."""
         worker = self.training_worker
-        thread_alive = self.training_thread is not None and self.training_thread.is_alive()
-        return (worker is None or worker.is_finished) and not thread_alive
+        returned = not self._training_started or self.training_returned.is_set()
+        return (worker is None or worker.is_finished) and returned
 
     # -- messages from the trainer -----------------------------------------
     def on_trainer_ready(self, message: messages.TrainerReady) -> None:
@@ -266,6 +274,8 @@ class MonitorScreen(Screen[None]):
 
     def on_trainer_state_changed(self, message: messages.TrainerStateChanged) -> None:
         self.state = message.event.state
+        if self.trainer is not None and self.trainer.device:
+            self.query_one(RunHeader).device = self.trainer.device  # found once Keras is loaded
 
     def watch_state(self, state: str) -> None:
         self.query_one(RunHeader).state = state
@@ -275,6 +285,15 @@ class MonitorScreen(Screen[None]):
         notice = message.event
         severity = {"info": "information", "warning": "warning", "error": "error"}.get(notice.level, "information")
         self.notify(notice.text, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+    def _ask_trainer_to_quit(self) -> None:
+        self.quit_requested = True
+        if self.trainer is not None:
+            self.trainer.quit()
+
+    def on_unmount(self) -> None:
+        """However the app ends, the training thread must return, or the process cannot exit."""
+        self._ask_trainer_to_quit()
 
     # -- keys ----------------------------------------------------------------
     def _trainer_or_say_so(self) -> Trainer | None:
@@ -323,9 +342,7 @@ class MonitorScreen(Screen[None]):
 
     def request_quit(self) -> None:
         """Ask the trainer to finish its batch, write the run log's last line and return."""
-        self.quit_requested = True
-        if self.trainer is not None:
-            self.trainer.quit()
+        self._ask_trainer_to_quit()
         if self.state not in ("finished", "failed", "stopped"):
             self.state = "stopping"
 

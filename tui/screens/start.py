@@ -102,6 +102,9 @@ class StartScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#scenario-list", OptionList).focus()
 
+    def action_select(self) -> None:
+        self.query_one("#scenario-list", OptionList).action_select()
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         option_id = event.option.id or ""
         if option_id.startswith("scenario:"):

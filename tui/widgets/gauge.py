@@ -88,7 +88,7 @@ class BiasVarianceGauge(Static):
             lines.append("[dim]no estimate yet[/]")
         if diagnosis is not None and diagnosis.baseline is not None and math.isfinite(diagnosis.baseline):
             lines.append(
-                f"[dim]baseline L0 = {diagnosis.baseline:.4g} ({escape(diagnosis.baseline_source)})[/]"
+                f"[dim]baseline L0 = {diagnosis.baseline:.4g}: {escape(diagnosis.baseline_source)}[/]"
             )
         else:
             lines.append("[dim]baseline L0: unknown[/]")

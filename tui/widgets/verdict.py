@@ -24,15 +24,15 @@ def verdict_class(verdict: str) -> str:
 
 
 class VerdictPanel(VerticalScroll):
-    """Verdict word, then "why" (reasons with their numbers), then "what to do" (advice)."""
+    """Verdict word, then what to do (advice), then why (reasons with their numbers)."""
 
     diagnosis: reactive[Diagnosis | None] = reactive(None, always_update=True)
     """The diagnosis shown; None before the first epoch."""
 
     def compose(self) -> ComposeResult:
         yield Static(WAITING_WORD, id="verdict-word", classes="-insufficient-data")
-        yield Static(id="verdict-reasons")
         yield Static(id="verdict-advice")
+        yield Static(id="verdict-reasons")
 
     def watch_diagnosis(self, diagnosis: Diagnosis | None) -> None:
         word = self.query_one("#verdict-word", Static)
@@ -54,8 +54,8 @@ class VerdictPanel(VerticalScroll):
                 reason_lines = ["[dim]no reasons given[/]"]
         if diagnosis.best_epoch is not None:
             reason_lines.append(f"[dim]best epoch {diagnosis.best_epoch} by {escape(diagnosis.monitor)}[/]")
-        reasons.update("\n".join(reason_lines))
+        reasons.update("[b]Why[/]\n" + "\n".join(reason_lines))
         if diagnosis.advice:
-            advice.update("[b]Advice[/]\n" + "\n".join(f"→ {escape(a)}" for a in diagnosis.advice))
+            advice.update("\n".join(f"[b]→[/] {escape(a)}" for a in diagnosis.advice))
         else:
             advice.update("")
