@@ -92,6 +92,7 @@ class MonitorScreen(Screen[None]):
         #: Set when the training thread's work has returned (the pool thread itself lives on).
         self.training_returned = threading.Event()
         self._training_started = False
+        self._training_worker: Worker | None = None
         self._segment_kind: str | None = None
         self._durations: deque[float] = deque(maxlen=_DURATION_WINDOW)
         #: Epoch numbers in the order they arrived for each attempt (tests check for gaps).
@@ -114,7 +115,7 @@ class MonitorScreen(Screen[None]):
         header.run_log = "no run log" if self.log_dir is None else "run log: …"
         self.query_one(TrainingCurves).set_history(self.history, self.previous_attempts)
         self.set_interval(1 / REDRAWS_PER_SECOND, self._redraw_if_stale)
-        self.train()
+        self._training_worker = self.train()
 
     def _redraw_if_stale(self) -> None:
         curves = self.query_one(TrainingCurves)
@@ -171,10 +172,7 @@ class MonitorScreen(Screen[None]):
 
     @property
     def training_worker(self) -> Worker | None:
-        for worker in self.workers:
-            if worker.group == "training":
-                return worker
-        return None
+        return self._training_worker
 
     @property
     def training_done(self) -> bool:
@@ -261,6 +259,11 @@ class MonitorScreen(Screen[None]):
 
     def watch_diagnosis(self, diagnosis: Diagnosis | None) -> None:
         self.query_one(VerdictPanel).diagnosis = diagnosis
+        plot = self.query_one(TrainingCurves).plot
+        best = (diagnosis.monitor, diagnosis.best_epoch) if diagnosis and diagnosis.best_epoch else None
+        if best != plot.diagnosed_best:
+            plot.diagnosed_best = best
+            plot.data_changed()
         if diagnosis is not None:
             self.query_one(BiasVarianceGauge).show(diagnosis)
 

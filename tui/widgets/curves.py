@@ -91,6 +91,8 @@ class CurvesPlot(PlotextPlot):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.legend = ""
+        #: (series, epoch) the diagnosis calls best; used when that series is on screen.
+        self.diagnosed_best: tuple[str, int] | None = None
         self.history = History()
         self.previous_attempts: list[History] = []
         self._version = 0
@@ -209,6 +211,8 @@ class CurvesPlot(PlotextPlot):
         if names:
             judged = names[-1]
             best = self._best_epoch(history[judged])
+            if self.diagnosed_best and self.diagnosed_best[0] == judged and 1 <= self.diagnosed_best[1] <= n:
+                best = self.diagnosed_best[1]
             if best is not None:
                 best_value = float(history[judged][best - 1])
                 if lo < best <= hi:
