@@ -14,7 +14,6 @@ import math
 import os
 import re
 import threading
-import time
 import traceback
 from datetime import datetime
 from pathlib import Path
@@ -558,6 +557,9 @@ class Trainer:
             self._service_commands()
 
     def _service_commands(self) -> None:
+        sync = getattr(self.model, "jax_state_sync", None)
+        if self._fit_running and callable(sync):
+            sync()  # JAX keeps the weights outside the model during an epoch; put them back first
         while True:
             with self._lock:
                 if not self._commands:
