@@ -163,7 +163,7 @@ def test_progress_line_reads_like_keras():
     progress.epoch, progress.target, progress.step, progress.steps = 7, 20, 3, 4
     progress.seconds_per_epoch, progress.active = 0.5, True
     line = progress.summary()
-    assert line.startswith("Epoch  7/20")
+    assert line.startswith("Epoch 7/20")
     assert "3/4" in line and "500 ms/epoch" in line
     assert progress.eta_seconds() == pytest.approx((13 - 1 + 0.25) * 0.5)
 

@@ -54,8 +54,7 @@ class EpochProgress(Widget):
 
     def summary(self) -> str:
         """The line's text without the bar (also used by tests and the tmux check)."""
-        epoch_width = len(str(self.target)) if self.target else 1
-        parts = [f"Epoch {self.epoch:>{epoch_width}}/{self.target}"]
+        parts = [f"Epoch {self.epoch}/{self.target}"]
         steps = f"{self.step}/{self.steps}" if self.steps else f"{self.step}"
         parts.append(steps)
         parts.append(f"{format_duration(self.seconds_per_epoch)}/epoch")
@@ -63,7 +62,6 @@ class EpochProgress(Widget):
         return "  ".join(parts)
 
     def render(self) -> Table:
-        epoch_width = len(str(self.target)) if self.target else 1
         grid = Table.grid(expand=True, padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column(ratio=1)
@@ -76,7 +74,7 @@ class EpochProgress(Widget):
             f"ETA {format_duration(self.eta_seconds()) if self.active else '—'}"
         )
         grid.add_row(
-            Text(f"Epoch {self.epoch:>{epoch_width}}/{self.target}", style="bold"),
+            Text(f"Epoch {self.epoch}/{self.target}", style="bold"),
             ProgressBar(total=total, completed=done, pulse=self.active and not self.steps),
             Text(tail),
         )
