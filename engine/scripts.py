@@ -10,6 +10,7 @@ No Keras import here: the script imports what it needs when it runs.
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 import types
@@ -44,9 +45,21 @@ class TrainingSource:
         return self
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_KERAS_WRAPPER = "Exception encountered when calling "
+MAX_MESSAGE = 300
+
+
 def _first_line(text: str) -> str:
-    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""
+    """The line of a message that says what went wrong (Keras puts it second, in bold)."""
+    lines = [_ANSI.sub("", line).strip() for line in str(text).splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return ""
+    line = lines[0]
+    if line.startswith(_KERAS_WRAPPER) and len(lines) > 1:
+        line = f"{lines[1]} (in {line[len(_KERAS_WRAPPER):].rstrip('.')})"
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
 
 
 def _exception_line(exc: BaseException, script: str | Path | None) -> tuple[int | None, str]:

@@ -542,3 +542,15 @@ def test_many_fast_commands_never_run_two_fits_at_once(runs, tmp_path):
     logged = read_runlog(run.trainer.run_log_path)
     np.testing.assert_allclose(logged["loss"], run.trainer.history["loss"])
     assert len(logged.previous_attempts) == len(run.trainer.attempts)
+
+
+def test_script_failing_on_its_first_batch_gives_one_line_naming_the_script(runs, tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT.format(body=GOOD_BODY).replace('reshape(-1, 1)', 'reshape(-1, 2)'))
+    run = start(runs, load_script(script), tmp_path, epochs=2)
+    run.wait_state("failed")
+    error = run.of(TrainEnd)[-1].error
+    assert error.startswith("train.py: ValueError: ") and "incompatible" in error
+    assert "\n" not in error and "\x1b" not in error
+    assert run.trainer.history.epochs == 0
+    run.quit()
