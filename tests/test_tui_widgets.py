@@ -191,7 +191,8 @@ async def test_plot_cost_does_not_grow_with_the_run(epochs):
             await pilot.pause()
             rebuilds.append(curves.last_build_seconds)
         assert "best" in str(curves.query_one("#curves-legend").content)
+        points = curves.plot.last_points_plotted
     rebuild = min(rebuilds)  # the machine is shared: the fastest of a few is the cost
-    print(f"\n{epochs:>9} epochs: first build {first * 1000:.1f} ms, rebuild {rebuild * 1000:.1f} ms")
-    assert rebuild < 0.1
-    assert first < 0.3
+    print(f"\n{epochs:>9} epochs: first build {first * 1000:.1f} ms, rebuild {rebuild * 1000:.1f} ms, {points} points")
+    # timing belongs to benchmarks/; here: what is drawn is bounded by the plot's width, not the run's length
+    assert 0 < points <= 4 * 2 * 120

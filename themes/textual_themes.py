@@ -1,4 +1,4 @@
-"""epochwatch's themes: Textual ``Theme`` objects plus the one stylesheet that uses them.
+"""epochwatch's themes as Textual ``Theme`` objects plus the one stylesheet that uses them.
 
 Colours live here as data; ``epochwatch.tcss`` refers to them only through theme
 variables (``$verdict-overfitting``, ``$curve-train``, ...), so a new theme is a new
@@ -7,12 +7,9 @@ variables (``$verdict-overfitting``, ``$curve-train``, ...), so a new theme is a
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual.theme import Theme
 
-#: The stylesheet shipped beside this module (package data).
-TCSS_PATH = Path(__file__).with_name("epochwatch.tcss")
+from . import DEFAULT_THEME, THEME_NAMES, TCSS_PATH  # noqa: F401  (re-exported)
 
 DARK = Theme(
     name="dark",
@@ -108,7 +105,7 @@ HIGH_CONTRAST = Theme(
 
 #: Themes in the order ``t`` cycles through them.
 THEMES: dict[str, Theme] = {t.name: t for t in (DARK, LIGHT, HIGH_CONTRAST)}
-DEFAULT_THEME = "dark"
+assert tuple(THEMES) == THEME_NAMES
 
 
 def theme_names() -> list[str]:

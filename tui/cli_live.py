@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from epochwatch.themes import DEFAULT_THEME, THEMES
+from epochwatch.themes import DEFAULT_THEME, THEME_NAMES
 
 #: The scenario ``epochwatch demo`` trains when none is named: it shows a verdict change live.
 DEFAULT_SCENARIO = "overfit"
@@ -32,7 +32,7 @@ def _positive_int(text: str) -> int:
 
 def _add_display_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=_positive_int, default=None, help="epochs to train (default: the source's own)")
-    parser.add_argument("--theme", choices=list(THEMES), default=DEFAULT_THEME, help="colour theme (t cycles)")
+    parser.add_argument("--theme", choices=list(THEME_NAMES), default=DEFAULT_THEME, help="colour theme (t cycles)")
     parser.add_argument("--log-dir", default="epochwatch-runs", metavar="DIR",
                         help="where the run log goes (default: ./epochwatch-runs)")
     parser.add_argument("--no-log", action="store_true", help="write no run log")

@@ -101,6 +101,8 @@ class CurvesPlot(PlotextPlot):
         self._smoothing = _SmoothingCache()
         #: Seconds the last rebuild took (the benchmark and the tests read it).
         self.last_build_seconds = 0.0
+        #: Points handed to plotext in the last build: bounded by the width, whatever the run's length.
+        self.last_points_plotted = 0
 
     # -- data in -----------------------------------------------------------
     def set_history(self, history: History, previous_attempts: list[History] | None = None) -> None:
@@ -147,6 +149,7 @@ class CurvesPlot(PlotextPlot):
         if key == self._cache_key and self._cached is not None:
             return self._cached
         started = time.perf_counter()
+        self.last_points_plotted = 0
         self._draw()
         self._cached = super().render()
         self._cache_key = key
@@ -170,6 +173,7 @@ class CurvesPlot(PlotextPlot):
         if self.log_scale:
             ys = np.where(ys > 0, ys, np.nan)
         keep = np.isfinite(ys)
+        self.last_points_plotted += int(keep.sum())
         return xs[keep].tolist(), ys[keep].tolist()
 
     def _draw(self) -> None:
