@@ -53,6 +53,8 @@ DONE_GAIN = 0.03
 OVERFIT_RISE = 0.15
 #: ... and this far above it, rising, is overfitting beginning.
 EARLY_RISE = 0.05
+#: Log-space noise of the training loss above this (jumps of about 50 %) is unstable training.
+UNSTABLE_NOISE = 0.4
 #: Epochs to wait before calling a run that sits at the chance level "nothing learned" (spirals sit there a while).
 PATIENCE_NOTHING_LEARNED = 30
 #: Training loss still at this fraction of the chance level or more: nothing was learned.
@@ -63,6 +65,8 @@ HIGH_BIAS = 0.8
 NEAR_CHANCE = 0.5
 #: The best epoch is the earliest whose smoothed loss is within this many standard errors of the minimum.
 BEST_TOLERANCE = 0.0
+#: The best epoch is the lowest measured within this fraction of a half smoothing window of the smoothed minimum.
+BEST_NEIGHBOURS = 0.5
 #: Points the decision curves are computed on; longer runs are averaged into this many bins.
 MAX_POINTS = 2000
 
@@ -272,11 +276,13 @@ def _best_epoch(c: _Curve) -> tuple[int, int]:
     se = BEST_TOLERANCE * c.noise * 1.2 / math.sqrt(c.window)
     j = int(np.argmax(c.s[: i_min + 1] <= c.s[i_min] + se))
     e = c.ze[j]
-    if len(c.ze) != len(c.epochs):  # binned: pick the raw epoch of that bin with the lowest value
-        lo = np.searchsorted(c.epochs, e - (c.ze[1] - c.ze[0]) / 2)
-        hi = np.searchsorted(c.epochs, e + (c.ze[1] - c.ze[0]) / 2)
-        if hi > lo:
-            return int(c.epochs[lo + int(np.argmin(c.raw[lo:hi]))]), i_min
+    # among the epochs next to it, the one that measured lowest: the smoothed curve says where
+    # the minimum is, the raw values which weights actually got there
+    half = BEST_NEIGHBOURS * (c.window // 2) * (c.ze[1] - c.ze[0] if len(c.ze) > 1 else 1.0)
+    lo = int(np.searchsorted(c.epochs, e - half - 0.5))
+    hi = int(np.searchsorted(c.epochs, e + half + 0.5))
+    if hi > lo:
+        return int(c.epochs[lo + int(np.argmin(c.raw[lo:hi]))]), i_min
     return int(round(e)), i_min
 
 
@@ -415,7 +421,9 @@ def diagnose(
 
     # -- best epoch, levels
     best, i_min = _best_epoch(c)
-    best_level = c.level(c.s[i_min])
+    # a quadratic smoother undershoots right after a steep fall; never below the lowest value seen
+    z_best = max(float(c.s[i_min]), float(np.min(c.z)))
+    best_level = c.level(z_best)
     now_level = c.now
     raw_best = float(np.min(c.raw))
     rel_noise = c.noise if c.log else c.noise / max(abs(best_level), 1e-12)
@@ -462,7 +470,7 @@ def diagnose(
 
     rise = _rel(now_level, best_level, c.log)
     # the smoothed end point and the smoothed minimum each carry noise/sqrt(window)-ish error
-    rise_z = float(c.s[-1] - c.s[i_min])
+    rise_z = float(c.s[-1] - z_best)
     rise_se = c.noise * math.sqrt(9.0 / c.window + 1.44 / c.window)
     beyond_noise = rise_z > 2.0 * rise_se
     # more epochs bring it back only if, at its current rate, as many epochs again would undo the rise
@@ -488,10 +496,21 @@ def diagnose(
                         ("Nothing was learned: check that the inputs are scaled and the labels match them; "
                          "then try a learning rate 10x higher and 10x lower."),),
             )
-        if tr_min < 0.7 * first and ctr.now > max(first, 3.0 * tr_min) and ctr.log:
+
+    # -- exploded: the training loss itself blew up (a learning rate far too high)
+    if ctr is not None and ctr.log and len(ctr.raw) >= MIN_EPOCHS:
+        tr_min = float(np.min(ctr.raw))
+        first = float(ctr.raw[0])
+        tw = int(np.clip(len(ctr.z) // 4, MIN_EPOCHS, 40))
+        tr_rising = theil_sen(ctr.z[-tw:], ctr.ze[-tw:])[1] > 0
+        came_back = tr_min < 0.7 * first and ctr.now > max(first, 3.0 * tr_min)
+        blowing_up = tr_rising and ctr.now > 2.0 * max(first, tr_min)
+        # an epoch-averaged training loss is smooth; jumps of about half its size epoch to epoch are not
+        erratic = ctr.noise > UNSTABLE_NOISE
+        if erratic and not (came_back or blowing_up):
             reasons.insert(0, (
-                f"The training loss exploded: it fell to {_fmt(tr_min)} and is back up at {_fmt(ctr.now)}, "
-                f"above its first value {_fmt(first)}."
+                f"The training loss jumps by about {_pct(math.expm1(ctr.noise))} from epoch to epoch: "
+                "training is unstable."
             ))
             return result(
                 "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
@@ -499,12 +518,37 @@ def diagnose(
                 advice=(f"Restore the weights of epoch {best}.",
                         "The learning rate looks too high: lower it by 3-10x or clip gradients."),
             )
+        if came_back or blowing_up:
+            reasons.insert(0, (
+                f"The training loss exploded: from {_fmt(first)} at epoch 1 (best {_fmt(tr_min)}) "
+                f"it is now about {_fmt(ctr.now)}."
+            ))
+            return result(
+                "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
+                expected_gain=gain, reasons=tuple(reasons),
+                advice=(f"Restore the weights of epoch {best} or restart.",
+                        "The learning rate looks too high: lower it by 3-10x or clip gradients."),
+            )
 
     # -- overfitting
     tr_trend = None
     if has_val and ctr is not None and best <= n:
-        tr_at_best = float(np.interp(best, ctr.ze, np.exp(ctr.s) if ctr.log else ctr.s))
+        tr_at_best = max(float(np.interp(best, ctr.ze, np.exp(ctr.s) if ctr.log else ctr.s)), float(np.min(ctr.raw)))
         tr_trend = _rel(ctr.now, tr_at_best, ctr.log)
+    # overfitting is the validation loss rising while training still fits: a training loss that
+    # rose as much is instability, not overfitting
+    train_still_fits = tr_trend is None or tr_trend < 0.5 * rise
+    if has_val and rise >= OVERFIT_RISE and beyond_noise and not recovering and not train_still_fits:
+        reasons.insert(0, (
+            f"Both losses rose since epoch {best}: {judged} by {_pct(rise)} and {train_name} by {_pct(tr_trend)}; "
+            "training is unstable."
+        ))
+        return result(
+            "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
+            expected_gain=gain, reasons=tuple(reasons),
+            advice=(f"Restore the weights of epoch {best}.",
+                    "The learning rate looks too high: lower it by 3-10x or clip gradients."),
+        )
     if has_val and rise >= OVERFIT_RISE and beyond_noise and not recovering:
         why = (
             f"{judged} has risen {_pct(rise)} since its best at epoch {best} ({_fmt(best_level)} smoothed, "
