@@ -67,6 +67,15 @@ class _SmoothingCache:
         self._store.clear()
 
 
+def compact_number(value: float) -> str:
+    """A tick label at most about 8 characters wide, so huge losses don't squeeze the plot."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e5 or abs(value) < 1e-3:
+        return f"{value:.2e}"
+    return f"{value:.4g}"
+
+
 def integer_ticks(lo: int, hi: int, count: int = 5) -> list[int]:
     """About ``count`` round epoch numbers between lo and hi (epochs are whole numbers)."""
     span = max(1, hi - lo)
@@ -103,6 +112,7 @@ class CurvesPlot(PlotextPlot):
         self.last_build_seconds = 0.0
         #: Points handed to plotext in the last build: bounded by the width, whatever the run's length.
         self.last_points_plotted = 0
+        self._y_range = (math.inf, -math.inf)
 
     # -- data in -----------------------------------------------------------
     def set_history(self, history: History, previous_attempts: list[History] | None = None) -> None:
@@ -150,6 +160,7 @@ class CurvesPlot(PlotextPlot):
             return self._cached
         started = time.perf_counter()
         self.last_points_plotted = 0
+        self._y_range = (math.inf, -math.inf)
         self._draw()
         self._cached = super().render()
         self._cache_key = key
@@ -174,6 +185,8 @@ class CurvesPlot(PlotextPlot):
             ys = np.where(ys > 0, ys, np.nan)
         keep = np.isfinite(ys)
         self.last_points_plotted += int(keep.sum())
+        if keep.any():
+            self._y_range = (min(self._y_range[0], float(ys[keep].min())), max(self._y_range[1], float(ys[keep].max())))
         return xs[keep].tolist(), ys[keep].tolist()
 
     def _draw(self) -> None:
@@ -234,6 +247,10 @@ class CurvesPlot(PlotextPlot):
         else:
             plt.xlim(lo + 1, max(lo + 2, hi) + max(0.5, 0.01 * (hi - lo)))
             plt.xticks(integer_ticks(lo + 1, max(lo + 2, hi)))
+            y0, y1 = self._y_range
+            if not self.log_scale and math.isfinite(y0) and math.isfinite(y1) and y1 > y0:
+                ticks = np.linspace(y0, y1, 5)
+                plt.yticks(ticks.tolist(), [compact_number(v) for v in ticks])
             self.legend = "  ".join([title, *legend])
         self.post_message(self.Rebuilt(self.legend))
 
