@@ -559,7 +559,8 @@ def diagnose(
         else:
             why += "."
         reasons.insert(0, why)
-        reasons.append(f"Noise: about ±{_pct(rel_noise)} per epoch; the rise is well beyond it.")
+        noise_txt = f"about ±{_pct(rel_noise)}" if rel_noise >= 0.001 else "under ±0.1 %"
+        reasons.append(f"Noise: {noise_txt} per epoch; the rise is well beyond it.")
         adv = [f"Stop at epoch {best} and restore its weights (press b, or use EarlyStopping(restore_best_weights=True))."]
         adv.append("To do better: more training data, augmentation, dropout or weight decay, or a smaller model.")
         return result(
