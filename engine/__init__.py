@@ -7,7 +7,7 @@ Importing this package never imports textual, rich, keras or tensorflow; ``RunLo
 from .diagnosis import Diagnosis, diagnose
 from .history import History, Segment
 
-__all__ = ["Diagnosis", "History", "RunLogger", "Segment", "diagnose"]
+__all__ = ["Diagnosis", "History", "Segment", "diagnose"]  # RunLogger stays out: `import *` must not load Keras
 
 
 def __getattr__(name: str):
