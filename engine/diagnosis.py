@@ -67,6 +67,9 @@ NEAR_CHANCE = 0.5
 BEST_TOLERANCE = 0.0
 #: The best epoch is the lowest measured within this fraction of a half smoothing window of the smoothed minimum.
 BEST_NEIGHBOURS = 0.5
+#: A run this long still expected to gain this much from doubling is learning slowly (rate too low?).
+SLOW_RUN_EPOCHS = 100
+SLOW_RUN_GAIN = 0.25
 #: Points the decision curves are computed on; longer runs are averaged into this many bins.
 MAX_POINTS = 2000
 
@@ -592,6 +595,11 @@ def diagnose(
             adv.append(
                 "The loss is falling at a steady rate with no sign of slowing after "
                 f"{n} epochs: a higher learning rate would get there sooner."
+            )
+        elif n >= SLOW_RUN_EPOCHS and gain >= SLOW_RUN_GAIN:
+            adv.append(
+                f"After {n} epochs doubling the run would still gain about {_pct(gain)}: "
+                "a higher learning rate would get there sooner."
             )
         if advice_noval:
             adv.append(advice_noval)
