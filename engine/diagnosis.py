@@ -577,7 +577,7 @@ def diagnose(
         if steady_fall:
             reasons.insert(0, (
                 f"{judged} is still falling steadily ({trend_txt}) with no sign of levelling off, "
-                f"and the training loss is still {_pct(bias)} of the chance level {_fmt(L0)} ({base_src})."
+                f"and the training loss is still {_pct(tr_now / L0)} of the chance level {_fmt(L0)} ({base_src})."
             ))
         else:
             reasons.insert(0, (
@@ -586,7 +586,7 @@ def diagnose(
             ))
         adv = [f"Extend by about {extend} epochs (to about {suggested} in total), then look again."]
         if steady_fall and c.log and slope < 0 and bias is not None and bias > 0.1:
-            need = int(math.ceil(math.log(0.1 / bias) / slope))
+            need = int(math.ceil(math.log(0.1 * L0 / tr_now) / slope))
             adv[0] = (
                 f"Extend: at its current rate ({trend_pct * 100:+.2g} %/epoch) the loss needs about {need} more "
                 f"epochs to fall to a tenth of the chance level; extend by at least {extend} and look again."
