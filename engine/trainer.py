@@ -1,7 +1,7 @@
 """The Trainer: owns one run's model and drives ``fit`` in a training thread.
 
 Other threads (the UI) only call the non-blocking commands ``stop``, ``extend``,
-``restart``, ``restore_best``, ``save`` and ``quit``: they set flags or queue work under a
+``restart``, ``restore_best``, ``save``, ``quit`` and ``checkpoint_and_quit``: they set flags or queue work under a
 lock, and the training thread carries it out, between batches or between fits. The one
 thing set directly from another thread is ``model.stop_training``, which Keras checks
 after every step. Keras is imported only when ``run()`` starts.
@@ -115,6 +115,7 @@ class Trainer:
         run_name: str | None = None,
         monitor: str = "val_loss",
         keep_going: bool = False,
+        resume: "Resume | None" = None,
     ) -> None:
         self.source = source
         self.batch_size = batch_size
@@ -127,6 +128,13 @@ class Trainer:
         self.attempt = 1
         self.attempts: list[History] = []
         self.history = History(meta=self._history_meta())
+        self._resume = resume
+        if resume is not None:
+            # carry on in the same history: its attempt, its earlier attempts, its epochs
+            self.attempt = int(resume.history.meta.get("attempt") or 1)
+            self.attempts = list(resume.history.previous_attempts)
+            self.history = resume.history
+            self.history.meta.update(self._history_meta())
         self.state = "idle"
         self.device = ""  # known once run() has imported Keras (before the first "running" state)
         self.model: Any = None
@@ -141,6 +149,8 @@ class Trainer:
                 path = Path(log_dir) / f"{self._stem_name}-{counter}.jsonl"
                 counter += 1
             self.run_log_path = path
+        if resume is not None:
+            self.run_log_path = Path(resume.run_log)
 
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -162,6 +172,10 @@ class Trainer:
         self._last_diagnosis: Diagnosis | None = None
         self._snapshots: dict[int, list] = {}  # epoch -> model weights
         self._raw_best: tuple[int, float] | None = None
+        self._checkpoint_reason: str | None = None  # set: save a checkpoint before quitting
+        if resume is not None:
+            self._done = len(resume.history)
+            self._raw_best = self._best_measured()
 
     # -- helpers for every thread ----------------------------------------------
     def _history_meta(self) -> dict:
@@ -269,6 +283,17 @@ class Trainer:
             self._request_halt()
             self._wake.notify_all()
 
+    def checkpoint_and_quit(self, reason: str = "interrupted") -> None:
+        """quit(), but first save a checkpoint and the best weights beside the run log (for ``resume``).
+
+        Safe from any thread and from a signal handler: it only sets flags under a lock that
+        no code holds while waiting. ``reason`` (e.g. "SIGHUP") goes into the run log.
+        """
+        with self._lock:
+            if self._checkpoint_reason is None:
+                self._checkpoint_reason = reason
+        self.quit()
+
     # -- the training thread -----------------------------------------------------
     def run(self) -> None:
         """Train to the target, then serve commands until quit(). Blocking; never raises."""
@@ -323,7 +348,8 @@ class Trainer:
                         continue
                     break
             if action == "quit":
-                self._marker("quit", self._done)
+                info = self._write_checkpoint() if self._checkpoint_reason is not None else {}
+                self._marker("quit", self._done, **info)
                 return
             try:
                 if action == "restart":
@@ -386,6 +412,8 @@ class Trainer:
             if getattr(model, "compiled", True) is False:
                 raise ScriptError(f"{self._where()}: build_model() must compile the model "
                                   "(model.compile(optimizer=..., loss=...))")
+            if self._resume is not None and not reload:
+                self._load_resume_state(model)
         except Exception as exc:
             self._fail(exc)
             return False
@@ -417,7 +445,8 @@ class Trainer:
         }
         try:
             self._runlog = RunLogWriter(self.run_log_path, run=self.run_name, keras_version=self._keras_version,
-                                        device=self.device or None, meta=meta)
+                                        device=self.device or None, meta=meta,
+                                        append=self._resume is not None)
         except Exception as exc:
             self._runlog_failed = True
             self._emit(Notice(f"Not writing a run log: {exc}", level="warning"))
@@ -433,12 +462,17 @@ class Trainer:
     def _fit(self) -> None:
         from .callback import EpochwatchCallback
 
-        kind = "extend" if self._fits_in_attempt else ("restart" if self.attempt > 1 else "initial")
+        if self._fits_in_attempt:
+            kind = "extend"
+        elif self._resume is not None and self._done > 0:
+            kind = "resume"
+        else:
+            kind = "restart" if self.attempt > 1 else "initial"
         self._fits_in_attempt += 1
         initial = self._done
         with self._lock:
             target = self.target_epochs
-        self._marker({"initial": "start", "restart": "start", "extend": "extend"}[kind], initial,
+        self._marker({"initial": "start", "restart": "start", "extend": "extend", "resume": "resume"}[kind], initial,
                      target_epochs=target)
         callback = EpochwatchCallback(
             self._emit,
@@ -622,6 +656,7 @@ class Trainer:
                           f"in {stem.parent}"))
 
     def _do_restart(self) -> None:
+        self._resume = None  # a new attempt starts from fresh weights, not the checkpoint
         if len(self.history):
             self.attempts.append(self.history)
             self.attempt += 1
@@ -647,3 +682,73 @@ class Trainer:
         if self.state != "failed":
             self._set_state("idle")
         self._prepare(reload=True)
+
+    # -- checkpoints and resuming ------------------------------------------------
+    def _best_measured(self) -> tuple[int, float] | None:
+        """The lowest finite value of the monitored series so far: (epoch, value)."""
+        series = self._monitored(None)
+        if series is None or not np.isfinite(series).any():
+            return None
+        index = int(np.nanargmin(np.where(np.isfinite(series), series, np.nan)))
+        return index + 1, float(series[index])
+
+    def _load_resume_state(self, model: Any) -> None:
+        """Put the best weights (if saved) among the kept copies, then the checkpoint into the model."""
+        from .checkpoint import build_optimizer, load_checkpoint_into
+
+        resume = self._resume
+        assert resume is not None
+        build_optimizer(model)
+        if resume.best_weights is not None and resume.best_epoch and Path(resume.best_weights).is_file():
+            try:
+                model.load_weights(str(resume.best_weights))
+                self._snapshots[int(resume.best_epoch)] = model.get_weights()
+                self._raw_best = self._best_measured()
+            except Exception as exc:
+                self._emit(Notice(f"Could not read the best weights {resume.best_weights}: "
+                                  f"{describe_exception(exc)}", level="warning"))
+        try:
+            load_checkpoint_into(model, resume.checkpoint)
+        except Exception as exc:
+            raise ScriptError(f"{resume.checkpoint}: cannot load the checkpoint into the rebuilt model: "
+                              f"{describe_exception(exc)}") from exc
+
+    def _write_checkpoint(self) -> dict:
+        """Save the model with its optimizer state and the best weights; what was saved, for the run log."""
+        from .checkpoint import best_weights_path, checkpoint_path, save_checkpoint, save_weights
+
+        info: dict[str, object] = {"reason": self._checkpoint_reason}
+        if self.model is None or self._done == 0 and self._resume is None:
+            return info  # nothing trained yet: nothing worth resuming
+        stem = self.run_log_path if self.run_log_path is not None else Path(f"{self.files_stem()}.jsonl")
+        try:
+            sync = getattr(self.model, "jax_state_sync", None)
+            if callable(sync):
+                sync()
+            info["checkpoint"] = str(save_checkpoint(self.model, checkpoint_path(stem)))
+            info["checkpoint_epoch"] = self._done
+        except Exception as exc:
+            info["checkpoint_error"] = describe_exception(exc)
+            self._emit(Notice(f"Could not save the checkpoint: {describe_exception(exc)}", level="error"))
+        with self._lock:
+            epoch = self._closest_snapshot(self._best_epoch())
+            weights = self._snapshots.get(epoch) if epoch is not None else None
+        if weights is not None:
+            try:
+                info["best_weights"] = str(save_weights(self.model, best_weights_path(stem), weights))
+                info["best_epoch"] = epoch
+            except Exception as exc:
+                self._emit(Notice(f"Could not save the best weights: {describe_exception(exc)}", level="error"))
+        return info
+
+
+class Resume:
+    """What ``Trainer(resume=...)`` carries on from: the run log's history and the files saved beside it."""
+
+    def __init__(self, run_log: str | Path, history: History, checkpoint: str | Path,
+                 best_weights: str | Path | None = None, best_epoch: int | None = None) -> None:
+        self.run_log = Path(run_log)
+        self.history = history
+        self.checkpoint = Path(checkpoint)
+        self.best_weights = Path(best_weights) if best_weights else None
+        self.best_epoch = best_epoch
