@@ -440,7 +440,7 @@ def diagnose(
             variance = float(np.clip((now_level - tr_now) / L0, 0.0, 1.0))
 
     # -- trend of the recent window
-    W = int(np.clip(len(c.z) // 4, MIN_EPOCHS, 40))
+    W = int(np.clip(len(c.z) // 4, MIN_EPOCHS, 200))
     slope, lo, hi = theil_sen(c.z[-W:], c.ze[-W:])
     falling = hi < 0
     rising = lo > 0
