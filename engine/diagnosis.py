@@ -481,7 +481,17 @@ def diagnose(
     trend_pct = (math.expm1(slope) if c.log else slope / max(abs(best_level), 1e-12))
     trend_txt = f"trend {trend_pct * 100:+.2g} %/epoch, 90 % interval {'excludes' if (falling or rising) else 'includes'} 0"
 
-    # -- nothing learned / exploded (diverged without non-finite values)
+    def unstable(why: str) -> Diagnosis:
+        """Diverged without non-finite values: restore the best weights, lower the rate."""
+        reasons.insert(0, why)
+        return result(
+            "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
+            expected_gain=gain, reasons=tuple(reasons),
+            advice=(f"Restore the weights of epoch {best} or restart.",
+                    "The learning rate looks too high: lower it by 3-10x or clip gradients."),
+        )
+
+    # -- nothing learned (diverged without non-finite values)
     if L0 is not None and ctr is not None and n >= PATIENCE_NOTHING_LEARNED and not (still_improving or (falling and gain >= DONE_GAIN)):
         tr_min = float(np.min(ctr.raw))
         first = float(ctr.raw[0])
@@ -511,26 +521,14 @@ def diagnose(
         # an epoch-averaged training loss is smooth; jumps of about half its size epoch to epoch are not
         erratic = ctr.noise > UNSTABLE_NOISE
         if erratic and not (came_back or blowing_up):
-            reasons.insert(0, (
+            return unstable(
                 f"The training loss jumps by about {_pct(math.expm1(ctr.noise))} from epoch to epoch: "
                 "training is unstable."
-            ))
-            return result(
-                "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
-                expected_gain=gain, reasons=tuple(reasons),
-                advice=(f"Restore the weights of epoch {best}.",
-                        "The learning rate looks too high: lower it by 3-10x or clip gradients."),
             )
         if came_back or blowing_up:
-            reasons.insert(0, (
+            return unstable(
                 f"The training loss exploded: from {_fmt(first)} at epoch 1 (best {_fmt(tr_min)}) "
                 f"it is now about {_fmt(ctr.now)}."
-            ))
-            return result(
-                "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
-                expected_gain=gain, reasons=tuple(reasons),
-                advice=(f"Restore the weights of epoch {best} or restart.",
-                        "The learning rate looks too high: lower it by 3-10x or clip gradients."),
             )
 
     # -- overfitting
@@ -542,15 +540,9 @@ def diagnose(
     # rose as much is instability, not overfitting
     train_still_fits = tr_trend is None or tr_trend < 0.5 * rise
     if has_val and rise >= OVERFIT_RISE and beyond_noise and not recovering and not train_still_fits:
-        reasons.insert(0, (
+        return unstable(
             f"Both losses rose since epoch {best}: {judged} by {_pct(rise)} and {train_name} by {_pct(tr_trend)}; "
             "training is unstable."
-        ))
-        return result(
-            "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
-            expected_gain=gain, reasons=tuple(reasons),
-            advice=(f"Restore the weights of epoch {best}.",
-                    "The learning rate looks too high: lower it by 3-10x or clip gradients."),
         )
     if has_val and rise >= OVERFIT_RISE and beyond_noise and not recovering:
         why = (
