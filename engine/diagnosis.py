@@ -258,11 +258,19 @@ def _fmt(x: float | None) -> str:
 # the parts of a diagnosis
 
 
-def _baseline(history: History, tr: np.ndarray, va: np.ndarray | None, given: float | None) -> tuple[float | None, str]:
+def higher_is_better(metric: str) -> bool:
+    """Accuracy-like metrics (accuracy, AUC, precision, recall, F1, IoU): more is better."""
+    name = metric.lower().removeprefix("val_")
+    return any(key in name for key in ("acc", "auc", "precision", "recall", "f1", "iou"))
+
+
+def _baseline(history: History, tr: np.ndarray, va: np.ndarray | None, given: float | None,
+              recorded: bool = True) -> tuple[float | None, str]:
+    """The chance-level L0: given, recorded with the run (for the loss), else the first epoch's value."""
     if given is not None and math.isfinite(given) and given > 0:
         return float(given), "given"
     meta = history.meta or {}
-    b = meta.get("baseline")
+    b = meta.get("baseline") if recorded else None
     if isinstance(b, (int, float)) and math.isfinite(b) and b > 0:
         return float(b), str(meta.get("baseline_source") or "recorded with the run")
     firsts = [x[np.isfinite(x)][0] for x in (tr, va) if x is not None and np.isfinite(x).any()]
@@ -380,7 +388,12 @@ def diagnose(
     va = va_full[:n] if va_full is not None else None
     has_val = va is not None and bool(np.isfinite(va).any())
     judged = monitor if has_val else train_name
-    L0, base_src = _baseline(history, tr, va if has_val else None, baseline)
+    if higher_is_better(monitor):
+        # judge the error rate 1 - accuracy like a loss; its chance level is unknown here
+        tr, va = 1.0 - tr, (1.0 - va if va is not None else None)
+        judged = f"1 - {judged}"
+    L0, base_src = _baseline(history, tr, va if has_val else None, baseline,
+                             recorded=not higher_is_better(monitor))
 
     def result(verdict: str, **kw) -> Diagnosis:
         fields = dict(

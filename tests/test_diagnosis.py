@@ -162,3 +162,17 @@ def test_textbook_500_epoch_run_is_underfitting_at_5_100_and_500():
         assert t < d.suggested_total_epochs <= 2 * t
     last = diagnose(h, 500)
     assert any("higher learning rate" in a for a in last.advice)
+
+
+def test_an_accuracy_monitor_is_judged_as_an_error_rate():
+    acc = 1 - (0.01 + 0.5 * T[:300] ** -0.5)  # still rising: doubling the run cuts the error ~19 %
+    val_acc = acc - 0.005
+    loss = 0.05 + 2 * T[:300] ** -0.5
+    h = History({"loss": loss, "val_loss": loss, "accuracy": acc, "val_accuracy": val_acc}, meta={"baseline": 3.0})
+    d = diagnose(h, monitor="val_accuracy")
+    assert d.verdict == "underfitting" and d.still_improving
+    assert d.monitor == "1 - val_accuracy"
+    assert d.baseline != 3.0  # the loss's chance level is not the error rate's
+    peaked = np.concatenate([acc[:100], acc[99] - 0.004 * np.arange(1, 101)])
+    d = diagnose(History({"loss": loss[:200], "accuracy": acc[:200], "val_accuracy": peaked - 0.02}), monitor="val_accuracy")
+    assert d.verdict == "overfitting" and 90 <= d.best_epoch <= 100
