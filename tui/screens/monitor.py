@@ -28,6 +28,7 @@ from epochwatch.engine.history import History
 
 from .. import messages
 from ..widgets.curves import TrainingCurves
+from ..widgets.error_panel import ErrorPanel
 from ..widgets.gauge import BiasVarianceGauge
 from ..widgets.header import RunHeader
 from ..widgets.progress import EpochProgress
@@ -55,6 +56,8 @@ class MonitorScreen(Screen[None]):
         Binding("l", "toggle_log_scale", "Log", tooltip="log scale on the y axis", id="log-scale"),
         Binding("m", "next_metric", "Metric", tooltip="show the next logged metric", id="next-metric"),
         Binding("f", "toggle_follow", "Follow", tooltip="show only the last 100 epochs", id="follow"),
+        Binding("ctrl+c", "interrupt", "Save & quit", show=False, priority=True,
+                tooltip="stop after the batch, save a checkpoint beside the run log, exit", id="interrupt"),
     ]
 
     state: reactive[str] = reactive("starting")
@@ -89,6 +92,7 @@ class MonitorScreen(Screen[None]):
         self.run_log_path: Path | None = None
         self.error: str | None = None
         self.quit_requested = False
+        self._checkpoint_reason: str | None = None
         #: Set when the training thread's work has returned (the pool thread itself lives on).
         self.training_returned = threading.Event()
         self._training_started = False
@@ -106,6 +110,7 @@ class MonitorScreen(Screen[None]):
             with Vertical(id="side"):
                 yield VerdictPanel(id="verdict")
                 yield BiasVarianceGauge(id="gauge")
+        yield ErrorPanel(id="error-panel")
         yield EpochProgress(id="progress")
         yield Footer(compact=True)
 
@@ -113,6 +118,14 @@ class MonitorScreen(Screen[None]):
         header = self.query_one(RunHeader)
         header.run_name = self.run_name
         header.run_log = "no run log" if self.log_dir is None else "run log: …"
+        plan = self.resume_plan
+        if plan is not None:
+            # a resumed run shows its earlier epochs too
+            self.history = plan.history.copy()
+            self.history.meta = dict(plan.history.meta)
+            self.previous_attempts = list(plan.history.previous_attempts)
+            self.attempt = int(plan.history.meta.get("attempt") or 1)
+            header.attempt = self.attempt
         self.query_one(TrainingCurves).set_history(self.history, self.previous_attempts)
         self.set_interval(1 / REDRAWS_PER_SECOND, self._redraw_if_stale)
         self._training_worker = self.train()
@@ -145,15 +158,23 @@ class MonitorScreen(Screen[None]):
             trainer = Trainer(
                 source, epochs=self.epochs, listener=self._on_engine_event,
                 batch_size=self.batch_size, log_dir=self.log_dir, run_name=None,
+                keep_going=bool(getattr(self.app, "keep_going", False)), resume=self.resume_plan,
             )
         except Exception as error:  # a broken script or data: say so on screen, keep the app alive
             self.post_message(messages.TrainerFailed(_one_line(error)))
             return
         self.trainer = trainer
         self.post_message(messages.TrainerReady(trainer.device, trainer.run_log_path, trainer.target_epochs))
+        if self._checkpoint_reason is not None:
+            trainer.checkpoint_and_quit(self._checkpoint_reason)
         if worker.is_cancelled or self.quit_requested:
             trainer.quit()
         trainer.run()
+
+    @property
+    def resume_plan(self):
+        """The run being resumed (``epochwatch resume``), set on the app by the CLI; else None."""
+        return getattr(self.app, "resume_plan", None)
 
     def _on_engine_event(self, event: Event) -> None:
         """The trainer's listener; runs in the training thread, so it only posts."""
@@ -168,6 +189,7 @@ class MonitorScreen(Screen[None]):
         if event.state == WorkerState.ERROR:
             self.error = _one_line(event.worker.error)
             self.state = "failed"
+            self.query_one(ErrorPanel).show(self.error)
             self.notify(f"Training failed: {self.error}", severity="error", timeout=10)
 
     @property
@@ -196,7 +218,7 @@ class MonitorScreen(Screen[None]):
     def on_trainer_failed(self, message: messages.TrainerFailed) -> None:
         self.error = message.error
         self.state = "failed"
-        self.notify(message.error, title="Could not start training", severity="error", timeout=15)
+        self.query_one(ErrorPanel).show(message.error)
 
     def on_training_started(self, message: messages.TrainingStarted) -> None:
         event = message.event
@@ -271,12 +293,14 @@ class MonitorScreen(Screen[None]):
         event = message.event
         if event.reason == "failed" and event.error:
             self.error = event.error
-            self.notify(event.error, title="Training failed", severity="error", timeout=15)
+            self.query_one(ErrorPanel).show(event.error, event.traceback)
         elif event.reason == "diverged":
             self.notify("The loss is no longer finite: training stopped.", severity="warning")
 
     def on_trainer_state_changed(self, message: messages.TrainerStateChanged) -> None:
         self.state = message.event.state
+        if self.state in ("idle", "running"):
+            self.query_one(ErrorPanel).hide()  # a retry got going
         if self.trainer is not None and self.trainer.device:
             self.query_one(RunHeader).device = self.trainer.device  # found once Keras is loaded
 
@@ -293,6 +317,22 @@ class MonitorScreen(Screen[None]):
         self.quit_requested = True
         if self.trainer is not None:
             self.trainer.quit()
+
+    def checkpoint_and_quit(self, reason: str = "interrupted") -> None:
+        """Stop after the batch, save a checkpoint and the best weights beside the run log, quit the trainer.
+
+        Callable from a signal handler on the main thread: it only sets flags.
+        """
+        self._checkpoint_reason = reason
+        self.quit_requested = True
+        trainer = self.trainer
+        if trainer is not None:
+            trainer.checkpoint_and_quit(reason)
+
+    async def action_interrupt(self) -> None:
+        """Ctrl+C: what SIGHUP and SIGTERM do (checkpoint, then leave)."""
+        self.checkpoint_and_quit("Ctrl+C")
+        await self.app.action_quit()
 
     def on_unmount(self) -> None:
         """However the app ends, the training thread must return, or the process cannot exit."""
