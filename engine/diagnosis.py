@@ -259,9 +259,9 @@ def _fmt(x: float | None) -> str:
 
 
 def higher_is_better(metric: str) -> bool:
-    """Accuracy-like metrics (accuracy, AUC, precision, recall, F1, IoU): more is better."""
+    """Accuracy-like metrics (accuracy, AUC, precision, recall, F1, IoU, R²): more is better."""
     name = metric.lower().removeprefix("val_")
-    return any(key in name for key in ("acc", "auc", "precision", "recall", "f1", "iou"))
+    return any(key in name for key in ("acc", "auc", "precision", "recall", "f1", "iou", "r2"))
 
 
 def _baseline(history: History, tr: np.ndarray, va: np.ndarray | None, given: float | None,

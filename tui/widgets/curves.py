@@ -21,6 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from epochwatch.engine.diagnosis import higher_is_better
 from epochwatch.engine.history import History
 
 from .decimate import decimate_minmax, ema_debiased
@@ -30,7 +31,6 @@ SMOOTHING = 0.6
 #: Epochs kept on screen when following the end of the run.
 FOLLOW_EPOCHS = 100
 #: Metric names where larger is better (the best epoch is the maximum).
-_HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou", "r2")
 
 
 def metric_bases(history: History) -> list[str]:
@@ -44,8 +44,6 @@ def metric_bases(history: History) -> list[str]:
     return bases or ["loss"]
 
 
-def higher_is_better(metric: str) -> bool:
-    return any(tag in metric for tag in _HIGHER_IS_BETTER)
 
 
 class _SmoothingCache:
