@@ -682,3 +682,31 @@ def _finite_best(x: np.ndarray, epoch_bad: int) -> int | None:
     if not ok.any():
         return None
     return int(np.nanargmin(np.where(ok, head, np.nan))) + 1
+
+
+class Diagnoser:
+    """Diagnoses a growing history after each epoch, spending at most ``budget`` of the wall time on it.
+
+    Short histories are diagnosed every epoch (a call costs well under a millisecond). On
+    long, fast runs a call costs more (about 45 ms at a million epochs) and epochs may come
+    faster than that; then the last diagnosis is returned until the budget allows a new
+    one, so the diagnosis never limits how many epochs a second training can do. The
+    ``epoch`` field of what it returns says which epoch the diagnosis describes.
+    """
+
+    def __init__(self, *, monitor: str = "val_loss", budget: float = 0.1) -> None:
+        import time
+
+        self._clock = time.perf_counter
+        self.monitor = monitor
+        self.budget = budget
+        self.last: Diagnosis | None = None
+        self._next_at = 0.0
+
+    def __call__(self, history: History, *, force: bool = False) -> Diagnosis:
+        now = self._clock()
+        if force or self.last is None or now >= self._next_at or len(history) < self.last.epoch:
+            self.last = diagnose(history, monitor=self.monitor)
+            cost = self._clock() - now
+            self._next_at = now + cost / self.budget
+        return self.last

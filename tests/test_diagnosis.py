@@ -176,3 +176,17 @@ def test_an_accuracy_monitor_is_judged_as_an_error_rate():
     peaked = np.concatenate([acc[:100], acc[99] - 0.004 * np.arange(1, 101)])
     d = diagnose(History({"loss": loss[:200], "accuracy": acc[:200], "val_accuracy": peaked - 0.02}), monitor="val_accuracy")
     assert d.verdict == "overfitting" and 90 <= d.best_epoch <= 100
+
+
+def test_diagnoser_keeps_to_its_time_budget_and_can_be_forced():
+    from epochwatch.engine.diagnosis import Diagnoser
+
+    h = power_law()
+    fresh = Diagnoser(budget=1.0)
+    assert fresh(h.prefix(100)).epoch == 100
+    assert fresh(h.prefix(101)).epoch == 101  # cheap calls: a budget of 100 % never skips
+    frugal = Diagnoser(budget=1e-9)  # any call's cost pushes the next one far away
+    assert frugal(h.prefix(100)).epoch == 100
+    assert frugal(h.prefix(150)).epoch == 100  # the last diagnosis stands in
+    assert frugal(h.prefix(200), force=True).epoch == 200
+    assert frugal(h.prefix(50)).epoch == 50  # a shorter history (a restart) is never given a stale one
