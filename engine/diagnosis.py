@@ -453,7 +453,7 @@ def diagnose(
             variance = float(np.clip((now_level - tr_now) / L0, 0.0, 1.0))
 
     # -- trend of the recent window
-    W = int(np.clip(len(c.z) // 4, MIN_EPOCHS, 200))
+    W = int(np.clip(len(c.z) // 2, MIN_EPOCHS, 200))
     slope, lo, hi = theil_sen(c.z[-W:], c.ze[-W:])
     falling = hi < 0
     rising = lo > 0
@@ -622,7 +622,13 @@ def diagnose(
             "overfitting may be starting."
         ))
         adv.append(f"Stop soon; the weights to keep are those of epoch {best}.")
-    if gain >= DONE_GAIN:
+    if gain >= WORTH_GAIN:
+        reasons.append(
+            f"The smoothed curve says doubling the run would gain about {_pct(gain)}, but its recent "
+            f"trend is not clear of the noise ({trend_txt}): it may still be improving."
+        )
+        adv.append(f"To find out, extend by about {max(10, n // 4)} epochs and look again.")
+    elif gain >= DONE_GAIN:
         reasons.append(
             f"Improving slowly: doubling the run is expected to gain about {_pct(gain)} "
             f"(under the {_pct(WORTH_GAIN)} worth the time)."
