@@ -650,7 +650,9 @@ def diagnose(
         )
     if bias is not None and variance is not None:
         reasons.append(f"Bias {bias:.2f}, variance {variance:.2f} of the baseline {_fmt(L0)} ({base_src}).")
-    if best < n:
+    if gain >= WORTH_GAIN:
+        adv.append(f"The best weights so far are those of epoch {best}.")
+    elif best < n:
         adv.append(f"The best weights are those of epoch {best}; more epochs are not worth the time.")
     else:
         adv.append("Training is done: more epochs are not worth the time.")
