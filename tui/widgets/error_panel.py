@@ -51,7 +51,9 @@ class ErrorPanel(Vertical):
         self.query_one("#error-message", Static).update(Text(message))
         self.query_one("#error-traceback", Static).update(Text(self.traceback or "(no traceback)"))
         self.add_class("-shown")
-        self.query_one("#error-scroll", VerticalScroll).scroll_end(animate=False)
+        scroll = self.query_one("#error-scroll", VerticalScroll)
+        # the innermost frame (where it broke) first; after the refresh, once the new size is known
+        self.call_after_refresh(scroll.scroll_end, animate=False)
 
     def hide(self) -> None:
         self.remove_class("-shown")
