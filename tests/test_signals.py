@@ -105,3 +105,53 @@ def test_signal_saves_a_checkpoint_and_exits_quickly(tmp_path, signum):
     # the optimizer state came along: every step up to the last recorded epoch, which may be
     # the one the signal cut short (Keras ends a stopped epoch and reports it)
     assert (epoch - 1) * steps_per_epoch < int(model.optimizer.iterations) <= epoch * steps_per_epoch
+
+
+def test_sigterm_in_the_tui_saves_a_checkpoint_too(tmp_path):
+    """The full-screen app on a real pseudo-terminal: SIGTERM closes it after the checkpoint."""
+    import os
+    import pty
+    import threading
+
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    argv = ["run", str(script), "--log-dir", str(tmp_path / "runs")]
+    code = f"import sys; from epochwatch.tui.cli import main; sys.exit(main({argv!r}))"
+    master, slave = pty.openpty()
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="100", LINES="30")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave,
+                            cwd=tmp_path, env=env, start_new_session=True)
+    os.close(slave)
+
+    def drain():  # the screen's output must be read, or the app blocks writing it
+        try:
+            while os.read(master, 65536):
+                pass
+        except OSError:
+            pass
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 90
+        run_log = None
+        while time.monotonic() < deadline:
+            logs = list((tmp_path / "runs").glob("*.jsonl"))
+            if logs and logs[0].read_text(encoding="utf-8").count('"type":"epoch"') >= 2:
+                run_log = logs[0]
+                break
+            assert proc.poll() is None, f"exited early with {proc.returncode}"
+            time.sleep(0.1)
+        assert run_log is not None, "no epochs in the run log"
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert took < EXIT_WITHIN, f"took {took:.1f} s to exit"
+    assert proc.returncode == 128 + signal.SIGTERM
+    last = json.loads(run_log.read_text(encoding="utf-8").splitlines()[-1])
+    assert last["event"] == "quit" and last["reason"] == "SIGTERM"
+    assert checkpoint_path(run_log).is_file() and best_weights_path(run_log).is_file()
