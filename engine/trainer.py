@@ -116,6 +116,7 @@ class Trainer:
         monitor: str = "val_loss",
         keep_going: bool = False,
         resume: "Resume | None" = None,
+        strategy: str | None = None,
     ) -> None:
         self.source = source
         self.batch_size = batch_size
@@ -129,6 +130,11 @@ class Trainer:
         self.attempts: list[History] = []
         self.history = History(meta=self._history_meta())
         self._resume = resume
+        if strategy not in (None, "mirrored"):
+            raise ValueError(f"unknown strategy {strategy!r} (known: mirrored)")
+        self.strategy = strategy
+        self.replicas = 1
+        self._distribution: Any = None
         if resume is not None:
             # carry on in the same history: its attempt, its earlier attempts, its epochs
             self.attempt = int(resume.history.meta.get("attempt") or 1)
@@ -405,7 +411,7 @@ class Trainer:
             if reload:
                 self.source = self.source.reload()
             data = self._fit_kwargs(self.source.load_data())
-            model = self.source.build_model()
+            model = self._build_model()
             if not hasattr(model, "fit") or not hasattr(model, "get_weights"):
                 raise ScriptError(f"{self._where()}: build_model() returned {type(model).__name__}, "
                                   "not a Keras model")
@@ -440,6 +446,8 @@ class Trainer:
             "target_epochs": self.target_epochs,
             "batch_size": self.batch_size,
             "keep_going": self.keep_going,
+            "strategy": self.strategy,
+            "replicas": self.replicas,
             "baseline": self.history.meta.get("baseline"),
             "baseline_source": self.history.meta.get("baseline_source"),
         }
@@ -682,6 +690,22 @@ class Trainer:
         if self.state != "failed":
             self._set_state("idle")
         self._prepare(reload=True)
+
+    def _build_model(self) -> Any:
+        """build_model(), under tf.distribute.MirroredStrategy (all local GPUs) when asked."""
+        if self.strategy != "mirrored":
+            return self.source.build_model()
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            raise ScriptError(f"--strategy mirrored needs the TensorFlow backend, not {keras.backend.backend()}")
+        import tensorflow as tf
+
+        if self._distribution is None:
+            self._distribution = tf.distribute.MirroredStrategy()
+            self.replicas = int(self._distribution.num_replicas_in_sync)
+        with self._distribution.scope():
+            return self.source.build_model()
 
     # -- checkpoints and resuming ------------------------------------------------
     def _best_measured(self) -> tuple[int, float] | None:

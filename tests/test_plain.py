@@ -138,3 +138,25 @@ def test_keep_going_trains_through_a_non_finite_loss(tmp_path, capfd):
     epoch_lines = [line for line in out.splitlines() if line.startswith("epoch ")]
     assert len(epoch_lines) == 40
     assert "nan" in epoch_lines[-1] or "inf" in epoch_lines[-1]
+
+
+def test_strategy_mirrored_on_two_logical_cpus(tmp_path):
+    """MirroredStrategy over two logical CPU devices (set before TensorFlow starts: a fresh process)."""
+    import subprocess
+    import sys
+
+    script = write_script(tmp_path, epochs=3)
+    runs = tmp_path / "runs"
+    argv = ["run", str(script), "--no-tui", "--strategy", "mirrored", "--log-dir", str(runs)]
+    code = ("import sys, tensorflow as tf\n"
+            "cpu = tf.config.list_physical_devices('CPU')[0]\n"
+            "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
+            "from epochwatch.tui.cli import main\n"
+            f"sys.exit(main({argv!r}))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=150)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("epoch ")] == \
+        ["1/3", "2/3", "3/3"]
+    logged = read_runlog(only_run_log(runs))
+    assert logged.meta["strategy"] == "mirrored" and logged.meta["replicas"] == 2
+    assert len(logged) == 3 and (logged["loss"][-1] < logged["loss"][0])

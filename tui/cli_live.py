@@ -63,6 +63,8 @@ def add_live_commands(subparsers: argparse._SubParsersAction) -> None:
                                 description="Train train.py (build_model(), load_data(), optional EPOCHS) live.")
     run.add_argument("script", help="path to a Python file defining build_model() and load_data()")
     run.add_argument("--batch-size", type=_positive_int, default=None, help="override the script's batch size")
+    run.add_argument("--strategy", choices=["mirrored"], default=None,
+                     help="build and train under tf.distribute.MirroredStrategy (all local GPUs)")
     _add_display_options(run)
     run.set_defaults(handler=run_script)
 
@@ -102,6 +104,7 @@ def _configure_app(app, args: argparse.Namespace, resume=None) -> None:
     app.keep_going = bool(getattr(args, "keep_going", False))
     app.ascii_plots = ascii_wanted(args)
     app.resume_plan = resume
+    app.strategy = getattr(args, "strategy", None)
 
 
 def _log_dir(args: argparse.Namespace) -> str | None:
@@ -147,7 +150,7 @@ def run_script(args: argparse.Namespace) -> int:
         from .plain import run_plain
 
         return run_plain(source, epochs=args.epochs, batch_size=args.batch_size, log_dir=_log_dir(args),
-                         keep_going=args.keep_going, prog="epochwatch run")
+                         keep_going=args.keep_going, strategy=args.strategy, prog="epochwatch run")
     from .app import create_app
 
     app = create_app(source, epochs=args.epochs, batch_size=args.batch_size, log_dir=_log_dir(args),

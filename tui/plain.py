@@ -152,6 +152,7 @@ def run_plain(
     log_dir: str | Path | None = "epochwatch-runs",
     keep_going: bool = False,
     resume: "Resume | None" = None,
+    strategy: str | None = None,
     prog: str = "epochwatch",
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -164,6 +165,6 @@ def run_plain(
 
         loaded = source() if callable(source) and not hasattr(source, "build_model") else source
         return Trainer(loaded, epochs=epochs, listener=listener, batch_size=batch_size, log_dir=log_dir,
-                       keep_going=keep_going, resume=resume)
+                       keep_going=keep_going, resume=resume, strategy=strategy)
 
     return PlainRun(factory, out=out, err=err, prog=prog).run()

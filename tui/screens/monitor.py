@@ -159,6 +159,7 @@ class MonitorScreen(Screen[None]):
                 source, epochs=self.epochs, listener=self._on_engine_event,
                 batch_size=self.batch_size, log_dir=self.log_dir, run_name=None,
                 keep_going=bool(getattr(self.app, "keep_going", False)), resume=self.resume_plan,
+                strategy=getattr(self.app, "strategy", None),
             )
         except Exception as error:  # a broken script or data: say so on screen, keep the app alive
             self.post_message(messages.TrainerFailed(_one_line(error)))
