@@ -160,3 +160,14 @@ def test_strategy_mirrored_on_two_logical_cpus(tmp_path):
     logged = read_runlog(only_run_log(runs))
     assert logged.meta["strategy"] == "mirrored" and logged.meta["replicas"] == 2
     assert len(logged) == 3 and (logged["loss"][-1] < logged["loss"][0])
+
+
+def test_the_plain_runner_needs_no_textual_or_keras_to_import():
+    import subprocess
+    import sys
+
+    code = ("import sys, epochwatch.tui.plain, epochwatch.engine.checkpoint\n"
+            "print(sorted(m for m in ('textual', 'rich', 'keras', 'tensorflow') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
