@@ -68,6 +68,10 @@ class TrainerNotice(Message):
     event: Notice
 
 
+class InboxReady(Message):
+    """Engine events are waiting in the monitor's inbox (posted once per batch of events)."""
+
+
 @dataclass
 class TrainerReady(Message):
     """The trainer exists: what the header shows about the run."""

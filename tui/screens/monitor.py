@@ -23,7 +23,7 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from epochwatch.engine.diagnosis import Diagnosis
-from epochwatch.engine.events import Event
+from epochwatch.engine.events import BatchProgress, EpochBegin, EpochEnd, Event
 from epochwatch.engine.history import History
 
 from .. import messages
@@ -101,6 +101,10 @@ class MonitorScreen(Screen[None]):
         self._durations: deque[float] = deque(maxlen=_DURATION_WINDOW)
         #: Epoch numbers in the order they arrived for each attempt (tests check for gaps).
         self.epochs_seen: dict[int, list[int]] = {}
+        #: Engine messages waiting for the UI thread (filled by the training thread).
+        self._inbox: deque[Event] = deque()
+        self._inbox_lock = threading.Lock()
+        self._inbox_posted = False
 
     # -- layout ------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -178,10 +182,52 @@ class MonitorScreen(Screen[None]):
         return getattr(self.app, "resume_plan", None)
 
     def _on_engine_event(self, event: Event) -> None:
-        """The trainer's listener; runs in the training thread, so it only posts."""
-        message = messages.message_for(event)
-        if message is not None:
-            self.post_message(message)
+        """The trainer's listener; runs in the training thread, so it only queues.
+
+        Events wait in an inbox and one wake-up message is posted when the inbox was
+        empty: a run sending thousands of events a second costs the screen's queue a few
+        messages, so it still goes idle, repaints and answers keys at once.
+        """
+        with self._inbox_lock:
+            self._inbox.append(event)
+            if self._inbox_posted:
+                return
+            self._inbox_posted = True
+        self.post_message(messages.InboxReady())
+
+    def on_inbox_ready(self, _message: messages.InboxReady) -> None:
+        """Handle the queued engine events in order; progress the newer ones replace only updates the history."""
+        with self._inbox_lock:
+            pending, self._inbox = self._inbox, deque()
+            self._inbox_posted = False
+        last_epoch_end = last_progress = -1
+        for index, event in enumerate(pending):
+            if isinstance(event, EpochEnd):
+                last_epoch_end = last_progress = index
+            elif isinstance(event, (EpochBegin, BatchProgress)):
+                last_progress = index
+        for index, event in enumerate(pending):
+            if isinstance(event, EpochEnd) and index < last_epoch_end:
+                self._record_epoch(event)  # the widgets show the newest epoch only
+                continue
+            if isinstance(event, (EpochBegin, BatchProgress)) and index < last_progress:
+                continue
+            message = messages.message_for(event)
+            handler = self._handlers.get(type(message)) if message is not None else None
+            if handler is not None:
+                handler(message)
+
+    @property
+    def _handlers(self) -> dict:
+        return {
+            messages.TrainingStarted: self.on_training_started,
+            messages.EpochStarted: self.on_epoch_started,
+            messages.BatchTick: self.on_batch_tick,
+            messages.EpochFinished: self.on_epoch_finished,
+            messages.TrainingEnded: self.on_training_ended,
+            messages.TrainerStateChanged: self.on_trainer_state_changed,
+            messages.TrainerNotice: self.on_trainer_notice,
+        }
 
     @on(Worker.StateChanged)
     def _training_worker_changed(self, event: Worker.StateChanged) -> None:
@@ -263,14 +309,18 @@ class MonitorScreen(Screen[None]):
         if event.steps:
             progress.steps = event.steps
 
-    def on_epoch_finished(self, message: messages.EpochFinished) -> None:
-        event = message.event
+    def _record_epoch(self, event) -> None:
+        """Keep an epoch (history, order seen, duration) without touching the widgets."""
         if event.attempt != self.attempt:
             self._new_attempt(event.attempt)
         self.history.append(event.logs, kind=self._segment_kind)
         self._segment_kind = None
         self.epochs_seen.setdefault(event.attempt, []).append(event.epoch)
         self._durations.append(event.seconds)
+
+    def on_epoch_finished(self, message: messages.EpochFinished) -> None:
+        event = message.event
+        self._record_epoch(event)
         progress = self.query_one(EpochProgress)
         progress.epoch = event.epoch
         if progress.steps:
