@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_live_commands = None
     if add_live_commands is not None:
         add_live_commands(sub)
+    from .cli_replay import add_replay_commands
+
+    add_replay_commands(sub)
     return parser
 
 
