@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .diagnosis import Diagnosis, diagnose
+from .diagnosis import Diagnoser, Diagnosis
 from .events import Event, Listener, Notice, StateChanged, TrainEnd
 from .history import History
 from .scripts import ScriptError, TrainingSource, describe_exception
@@ -121,6 +121,7 @@ class Trainer:
         self.source = source
         self.batch_size = batch_size
         self.monitor = monitor
+        self._diagnoser = Diagnoser(monitor=monitor)  # within a time budget on long, fast runs
         self.keep_going = keep_going
         self.run_name = run_name or source.name
         self._listener = listener
@@ -533,7 +534,8 @@ class Trainer:
         with self._lock:
             self._done = epoch
         try:
-            diagnosis = diagnose(self.history, monitor=self.monitor)
+            last_of_fit = epoch >= self.target_epochs or self._halt or self._quit
+            diagnosis = self._diagnoser(self.history, force=last_of_fit)
         except Exception as exc:
             diagnosis = None
             self._emit(Notice(f"The diagnosis failed: {describe_exception(exc)}", level="error"))
