@@ -49,6 +49,7 @@ class OverlayCurves(TrainingCurves):
 
     def on_curves_plot_rebuilt(self, message: CurvesPlot.Rebuilt) -> None:
         message.stop()
+        message.prevent_default()  # this legend, not the base class's
         legend = message.legend
         for index in range(len(self.overlay_labels), 0, -1):
             legend = legend.replace(f"attempt {index}", escape(self.overlay_labels[index - 1]))
