@@ -157,8 +157,7 @@ async def test_tui_resume_shows_the_earlier_epochs(script_run):
     from epochwatch.tui.app import create_app
 
     source, resume, target = plan_resume(script_run)
-    app = create_app(source, epochs=target, log_dir=script_run.parent)
-    app.resume_plan = resume
+    app = create_app(source, epochs=target, log_dir=script_run.parent, resume=resume)
     async with app.run_test(size=(100, 30)) as pilot:
         monitor = app.monitor
         assert len(monitor.history) == 3  # shown before Keras has even loaded

@@ -16,6 +16,7 @@ from .screens.monitor import MonitorScreen
 
 if TYPE_CHECKING:
     from epochwatch.engine.scripts import TrainingSource
+    from epochwatch.engine.trainer import Resume
 
 #: Seconds ``q`` waits for the trainer to finish its batch before leaving anyway.
 QUIT_TIMEOUT = 5.0
@@ -44,6 +45,10 @@ class EpochwatchApp(App[int]):
         batch_size: int | None = None,
         log_dir: str | Path | None = "epochwatch-runs",
         theme: str = DEFAULT_THEME,
+        keep_going: bool = False,
+        ascii_plots: bool = False,
+        resume: Resume | None = None,
+        strategy: str | None = None,
     ) -> None:
         super().__init__()
         for definition in THEMES.values():
@@ -57,6 +62,12 @@ class EpochwatchApp(App[int]):
         self.epochs = epochs
         self.batch_size = batch_size
         self.log_dir = log_dir
+        #: Train on when the loss is no longer finite (``--keep-going``).
+        self.keep_going = keep_going
+        #: Plots in plain ASCII (``--ascii``, or a terminal that is not UTF-8).
+        self.ascii_plots = ascii_plots
+        self.resume = resume
+        self.strategy = strategy
         self.monitor: MonitorScreen | None = None
         self._quit_deadline: float | None = None
 
@@ -71,7 +82,8 @@ class EpochwatchApp(App[int]):
     def _open_monitor(self, source, loader, run_name) -> None:
         self.monitor = MonitorScreen(
             source, loader=loader, run_name=run_name, epochs=self.epochs,
-            batch_size=self.batch_size, log_dir=self.log_dir,
+            batch_size=self.batch_size, log_dir=self.log_dir, keep_going=self.keep_going,
+            resume_plan=self.resume, strategy=self.strategy,
         )
         self.push_screen(self.monitor)
 
@@ -129,6 +141,10 @@ def create_app(
     batch_size: int | None = None,
     log_dir: str | Path | None = "epochwatch-runs",
     theme: str = DEFAULT_THEME,
+    keep_going: bool = False,
+    ascii_plots: bool = False,
+    resume: Resume | None = None,
+    strategy: str | None = None,
 ) -> EpochwatchApp:
     """The app for a training source, a demo scenario (loaded in the training thread), or neither (start screen)."""
     loader = None
@@ -140,5 +156,6 @@ def create_app(
 
     return EpochwatchApp(
         source, loader=loader, run_name=scenario, epochs=epochs, batch_size=batch_size,
-        log_dir=log_dir, theme=theme,
+        log_dir=log_dir, theme=theme, keep_going=keep_going, ascii_plots=ascii_plots, resume=resume,
+        strategy=strategy,
     )

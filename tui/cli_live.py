@@ -99,12 +99,10 @@ def ascii_wanted(args: argparse.Namespace | None = None) -> bool:
     return bool(encoding) and encoding != "utf8"
 
 
-def _configure_app(app, args: argparse.Namespace, resume=None) -> None:
-    """Options the app has no parameter for; the monitor screen reads them from the app."""
-    app.keep_going = bool(getattr(args, "keep_going", False))
-    app.ascii_plots = ascii_wanted(args)
-    app.resume_plan = resume
-    app.strategy = getattr(args, "strategy", None)
+def _app_options(args: argparse.Namespace) -> dict:
+    """The app options every live command shares."""
+    return {"keep_going": bool(getattr(args, "keep_going", False)), "ascii_plots": ascii_wanted(args),
+            "strategy": getattr(args, "strategy", None)}
 
 
 def _log_dir(args: argparse.Namespace) -> str | None:
@@ -132,8 +130,8 @@ def run_demo(args: argparse.Namespace) -> int:
                          keep_going=args.keep_going, prog="epochwatch demo")
     from .app import create_app
 
-    app = create_app(scenario=args.scenario, epochs=args.epochs, log_dir=_log_dir(args), theme=args.theme)
-    _configure_app(app, args)
+    app = create_app(scenario=args.scenario, epochs=args.epochs, log_dir=_log_dir(args), theme=args.theme,
+                     **_app_options(args))
     return _run_app(app)
 
 
@@ -154,8 +152,7 @@ def run_script(args: argparse.Namespace) -> int:
     from .app import create_app
 
     app = create_app(source, epochs=args.epochs, batch_size=args.batch_size, log_dir=_log_dir(args),
-                     theme=args.theme)
-    _configure_app(app, args)
+                     theme=args.theme, **_app_options(args))
     return _run_app(app)
 
 
@@ -182,8 +179,8 @@ def resume_run(args: argparse.Namespace) -> int:
                          resume=resume, prog="epochwatch resume")
     from .app import create_app
 
-    app = create_app(source, epochs=target, log_dir=resume.run_log.parent, theme=args.theme)
-    _configure_app(app, args, resume)
+    app = create_app(source, epochs=target, log_dir=resume.run_log.parent, theme=args.theme, resume=resume,
+                     **_app_options(args))
     return _run_app(app)
 
 

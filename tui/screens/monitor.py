@@ -36,7 +36,7 @@ from ..widgets.verdict import VerdictPanel
 
 if TYPE_CHECKING:
     from epochwatch.engine.scripts import TrainingSource
-    from epochwatch.engine.trainer import Trainer
+    from epochwatch.engine.trainer import Resume, Trainer
 
 #: Most redraws of the plot per second; epochs arriving faster are coalesced.
 REDRAWS_PER_SECOND = 10
@@ -76,10 +76,17 @@ class MonitorScreen(Screen[None]):
         epochs: int | None = None,
         batch_size: int | None = None,
         log_dir: str | Path | None = "epochwatch-runs",
+        keep_going: bool = False,
+        resume_plan: Resume | None = None,
+        strategy: str | None = None,
     ) -> None:
         super().__init__()
         if source is None and loader is None:
             raise ValueError("MonitorScreen needs a source or a loader")
+        self.keep_going = keep_going
+        #: The run being resumed (``epochwatch resume``), else None.
+        self.resume_plan = resume_plan
+        self.strategy = strategy
         self.source = source
         self._loader = loader
         self.run_name = run_name or (source.name if source else "")
@@ -162,8 +169,7 @@ class MonitorScreen(Screen[None]):
             trainer = Trainer(
                 source, epochs=self.epochs, listener=self._on_engine_event,
                 batch_size=self.batch_size, log_dir=self.log_dir, run_name=None,
-                keep_going=bool(getattr(self.app, "keep_going", False)), resume=self.resume_plan,
-                strategy=getattr(self.app, "strategy", None),
+                keep_going=self.keep_going, resume=self.resume_plan, strategy=self.strategy,
             )
         except Exception as error:  # a broken script or data: say so on screen, keep the app alive
             self.post_message(messages.TrainerFailed(_one_line(error)))
@@ -175,11 +181,6 @@ class MonitorScreen(Screen[None]):
         if worker.is_cancelled or self.quit_requested:
             trainer.quit()
         trainer.run()
-
-    @property
-    def resume_plan(self):
-        """The run being resumed (``epochwatch resume``), set on the app by the CLI; else None."""
-        return getattr(self.app, "resume_plan", None)
 
     def _on_engine_event(self, event: Event) -> None:
         """The trainer's listener; runs in the training thread, so it only queues.
