@@ -110,6 +110,8 @@ class HistoryFollower:
         lines, restarted = self._tail.read_lines()
         if restarted:
             self._reset_parsed()
+        if self.format in (None, "keras-json") and self._tail.pending.lstrip()[:1] in (b"{", b"["):
+            return self._poll_keras_json(restarted)
         if not lines:
             return restarted
         if self.format is None:
@@ -140,6 +142,7 @@ class HistoryFollower:
         self._attempt = 1
         self._pending_kind = None
         self.last_batch = None
+        self._json_text = None
         self.version += 1
 
     def _reparse(self) -> bool:
@@ -161,6 +164,23 @@ class HistoryFollower:
         if self.format == "csvlogger":
             self._header = None  # stay on the full reader
             self._pending_kind = "__reparse__"
+        self.version += 1
+        return True
+
+    def _poll_keras_json(self, restarted: bool) -> bool:
+        """A Keras History JSON is written whole: read it once it parses, again when it changes."""
+        text = (self._tail.text() + self._tail.pending.decode("utf-8", errors="replace")).lstrip("\ufeff")
+        if text == getattr(self, "_json_text", None):
+            return restarted
+        try:
+            json.loads(text)
+        except ValueError:
+            return restarted  # still being written
+        self._json_text = text
+        self.format = "keras-json"
+        history = parse_keras_json(self.path, text)
+        history.source = str(self.path)
+        self.history = history
         self.version += 1
         return True
 
