@@ -196,3 +196,19 @@ async def test_plot_cost_does_not_grow_with_the_run(epochs):
     print(f"\n{epochs:>9} epochs: first build {first * 1000:.1f} ms, rebuild {rebuild * 1000:.1f} ms, {points} points")
     # timing belongs to benchmarks/; here: what is drawn is bounded by the plot's width, not the run's length
     assert 0 < points <= 4 * 2 * 120
+
+
+async def test_ascii_plots_hold_nothing_but_ascii():
+    curves = TrainingCurves()
+    app = WidgetApp(curves)
+    app.ascii_plots = True
+    async with app.run_test(size=(100, 30)) as pilot:
+        curves.set_history(_long_history(300))
+        curves.refresh_plot()
+        await pilot.pause()
+        drawn = curves.plot.render()
+        text = drawn.plain if hasattr(drawn, "plain") else str(drawn)
+        assert "*" in text
+        assert all(ord(ch) < 128 for ch in text), sorted({ch for ch in text if ord(ch) >= 128})
+        legend = str(curves.query_one("#curves-legend").content)
+        assert "--" in legend and "━" not in legend

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from rich.text import Text
@@ -63,6 +64,22 @@ class _SmoothingCache:
 
     def clear(self) -> None:
         self._store.clear()
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """The characters a plot is drawn with."""
+
+    line: str
+    points: str
+    best: str
+    legend_line: str
+    legend_best: str
+
+
+UNICODE_GLYPHS = Glyphs(line="braille", points="braille", best="●", legend_line="━━", legend_best="┃")
+#: For terminals that are not UTF-8 (``--ascii``): nothing outside ASCII on the plot.
+ASCII_GLYPHS = Glyphs(line="*", points=".", best="o", legend_line="--", legend_best="|")
 
 
 def compact_number(value: float) -> str:
@@ -190,6 +207,9 @@ class CurvesPlot(PlotextPlot):
     def _draw(self) -> None:
         plt = self.plt
         plt.clear_figure()
+        glyphs = ASCII_GLYPHS if getattr(self.app, "ascii_plots", False) else UNICODE_GLYPHS
+        if glyphs is ASCII_GLYPHS:
+            plt.frame(False)  # plotext's frame is drawn with box characters
         history = self.history
         metric = self.metric
         n = len(history)
@@ -205,8 +225,8 @@ class CurvesPlot(PlotextPlot):
             p_lo, p_hi = (lo, min(hi, len(previous))) if self.follow else (0, len(previous))
             xs, ys = self._series(previous, name, p_lo, p_hi, columns, smoothed=True)
             if xs:
-                plt.plot(xs, ys, color=self._colour("curve-previous"), marker="braille")
-                legend.append(f"[$curve-previous]━━[/] attempt {attempt_number}")
+                plt.plot(xs, ys, color=self._colour("curve-previous"), marker=glyphs.line)
+                legend.append(f"[$curve-previous]{glyphs.legend_line}[/] attempt {attempt_number}")
                 plotted = True
         for name in names:
             variable = "curve-val" if name.startswith("val_") else "curve-train"
@@ -215,12 +235,12 @@ class CurvesPlot(PlotextPlot):
                 # Decimated raw points are drawn as points: joining every column's min and max
                 # makes plotext interpolate long strokes, which costs more than the whole plot.
                 draw = plt.scatter if hi - lo > 2 * columns else plt.plot
-                draw(xs, ys, color=self._colour(variable, fade=0.6), marker="braille")
+                draw(xs, ys, color=self._colour(variable, fade=0.6), marker=glyphs.points)
             xs, ys = self._series(history, name, lo, hi, columns, smoothed=True)
             if xs:
                 label = "val" if name.startswith("val_") else "train"
-                plt.plot(xs, ys, color=self._colour(variable), marker="braille")
-                legend.append(f"[${variable}]━━[/] {label}")
+                plt.plot(xs, ys, color=self._colour(variable), marker=glyphs.line)
+                legend.append(f"[${variable}]{glyphs.legend_line}[/] {label}")
                 plotted = True
         title = f"[b]{escape(metric)}[/]" + (" (log)" if self.log_scale else "")
         if names:
@@ -231,9 +251,10 @@ class CurvesPlot(PlotextPlot):
             if best is not None:
                 best_value = float(history[judged][best - 1])
                 if lo < best <= hi:
-                    plt.vline(best, color=self._colour("curve-best"))
-                    plt.scatter([best], [best_value], color=self._colour("curve-best"), marker="●")
-                legend.append(f"[$curve-best]┃[/] best {best} ({best_value:.4g})")
+                    if glyphs is UNICODE_GLYPHS:  # plotext draws the line with a box character
+                        plt.vline(best, color=self._colour("curve-best"))
+                    plt.scatter([best], [best_value], color=self._colour("curve-best"), marker=glyphs.best)
+                legend.append(f"[$curve-best]{glyphs.legend_best}[/] best {best} ({best_value:.4g})")
         if self.follow and n > FOLLOW_EPOCHS:
             legend.append(f"last {FOLLOW_EPOCHS}")
         if self.log_scale:
