@@ -117,9 +117,10 @@ async def test_replay_screen_shows_what_was_known_at_each_epoch():
     assert app.return_code == 0
 
 
-async def test_several_runs_overlaid_and_n_cycles_the_described_run(run_files):
+async def test_several_runs_overlaid_and_n_cycles_the_described_run(run_files, tmp_path: Path):
     first = read_history(run_files["csv"])
     second = overfitting_history(30)
+    second.source = str(tmp_path / "synthetic.json")  # x saves next to it
     screen = ReplayScreen([("keras.csv", first), ("synthetic", second)], at=15)
     app = create_viewer_app(lambda: screen)
     async with app.run_test(size=(120, 32)) as pilot:
@@ -132,7 +133,8 @@ async def test_several_runs_overlaid_and_n_cycles_the_described_run(run_files):
         await pilot.press("n")
         assert screen.query_one(VerdictPanel).diagnosis == diagnose(second, 15)
         await pilot.press("x")
-        assert screen.last_export is not None and "Epoch" in screen.last_export.read_text()
+        assert screen.last_export is not None and screen.last_export.parent == tmp_path
+        assert "Epoch" in screen.last_export.read_text()
 
 
 def test_unreadable_file_is_one_line_and_status_2(tmp_path: Path, capsys):
