@@ -405,7 +405,6 @@ def diagnose(
         return Diagnosis(**fields)
 
     reasons: list[str] = []
-    advice: list[str] = []
     if not has_val and n:
         reasons.append(
             f"No validation data ({monitor} not logged): judging from the training loss alone, "

@@ -12,13 +12,10 @@ full reader on the text already read, so the result always equals ``read_history
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
-import struct
 from pathlib import Path
 
-from .formats._builder import AttemptBuilder
 from .formats.csvlogger import MISSING, parse_csvlogger, sniff_separator
 from .formats.errors import HistoryError
 from .formats.keras_json import parse_keras_json
@@ -259,7 +256,7 @@ class HistoryFollower:
 
     # -- tensorboard ---------------------------------------------------------------
     def _poll_tensorboard(self) -> bool:
-        from .formats.tensorboard import _order_key, find_event_files
+        from .formats.tensorboard import _order_key, assemble, find_event_files
 
         self.format = "tensorboard"
         files = find_event_files(self.path)
@@ -278,7 +275,7 @@ class HistoryFollower:
         if not changed:
             return False
         ordered = sorted(self._event_files.items(), key=lambda item: _order_key(item[0]))
-        history = _assemble_tensorboard(self.path, [(state[2], state[1]) for _, state in ordered])
+        history = assemble(self.path, [(state[2], state[1]) for _, state in ordered], {"format": "tensorboard"})
         if history is None:
             return False
         self.history = history
@@ -287,9 +284,7 @@ class HistoryFollower:
 
     def _read_events(self, file: Path, state: list) -> bool:
         """Parse the complete records added to one event file since the last poll."""
-        from tensorboard.compat.proto import event_pb2
-
-        from .formats.tensorboard import _scalar
+        from .formats.tensorboard import epoch_rows, split_records
 
         offset, rows, role = state
         try:
@@ -304,62 +299,9 @@ class HistoryFollower:
                 data = f.read(READ_CHUNK)
         except OSError:
             return False
-        prefix = "val_" if role == "validation" else ""
-        pos = 0
-        changed = False
-        while pos + 12 <= len(data):
-            (length,) = struct.unpack_from("<Q", data, pos)
-            end = pos + 12 + length
-            if end + 4 > len(data):
-                break  # a record still being written
-            event = event_pb2.Event()
-            try:
-                event.ParseFromString(data[pos + 12:end])
-            except Exception:
-                raise HistoryError(file, "a record is not a TensorBoard event") from None
-            pos = end + 4
-            if event.WhichOneof("what") != "summary":
-                continue
-            for value in event.summary.value:
-                if value.tag.startswith("epoch_") and event.step >= 0:
-                    try:
-                        number = _scalar(value)
-                    except Exception:
-                        number = None
-                    if number is not None:
-                        rows.setdefault(int(event.step), {})[prefix + value.tag[len("epoch_"):]] = number
-                        changed = True
-        state[0] = offset + pos
-        return changed
+        payloads, used = split_records(data)
+        epoch_rows(payloads, "val_" if role == "validation" else "", file, rows=rows)
+        state[0] = offset + used
+        return bool(payloads)
 
 
-def _assemble_tensorboard(path: Path, files: list[tuple[str, dict]]) -> History | None:
-    """Event files' rows (in the order they were opened) as a History, as ``read_tensorboard`` groups them."""
-    fits: list[dict[int, dict[str, float]]] = []
-    for role, rows in files:
-        if role == "train" or not fits:
-            fits.append({})
-        for step, values in rows.items():
-            fits[-1].setdefault(step, {}).update(values)
-    attempts: list[AttemptBuilder] = []
-    builder = AttemptBuilder()
-    for fit in fits:
-        if not fit:
-            continue
-        steps = sorted(fit)
-        kind = None
-        if builder.n:
-            if steps[0] == 0:
-                attempts.append(builder)
-                builder = AttemptBuilder(first_kind="restart")
-            else:
-                kind = "resume"
-        for step in steps:
-            builder.put(step + 1, fit[step], kind)
-            kind = None
-    if not builder.n:
-        return None
-    meta = {"format": "tensorboard"}
-    history = builder.build(source=str(path), meta=meta)
-    history.previous_attempts = [old.build(source=str(path), meta=dict(meta)) for old in attempts]
-    return history

@@ -8,7 +8,7 @@ live epoch is amortised O(1), and a million epochs cost a few megabytes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 import numpy as np

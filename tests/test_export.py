@@ -78,7 +78,7 @@ def test_a_million_epoch_export_completes(tmp_path: Path, capsys):
     assert "OVERFITTING" in (tmp_path / "million.md").read_text()
     assert "Epoch" in (tmp_path / "million.svg").read_text()
     with capsys.disabled():
-        print(f"\n1M-epoch export (whole command incl. reading the JSON): "
+        print("\n1M-epoch export (whole command incl. reading the JSON): "
               + ", ".join(f".{k} {v:.1f} s" for k, v in timings.items()))
 
 

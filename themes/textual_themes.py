@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.theme import Theme
 
-from . import DEFAULT_THEME, THEME_NAMES, TCSS_PATH  # noqa: F401  (re-exported)
+from . import THEME_NAMES
 
 DARK = Theme(
     name="dark",

@@ -147,13 +147,12 @@ def create_app(
     strategy: str | None = None,
 ) -> EpochwatchApp:
     """The app for a training source, a demo scenario (loaded in the training thread), or neither (start screen)."""
-    loader = None
-    if source is None and scenario is not None:
-        def loader():
-            from epochwatch.engine.demos import load_scenario
+    def load_scenario():
+        from epochwatch.engine.demos import load_scenario
 
-            return load_scenario(scenario)
+        return load_scenario(scenario)
 
+    loader = load_scenario if source is None and scenario is not None else None
     return EpochwatchApp(
         source, loader=loader, run_name=scenario, epochs=epochs, batch_size=batch_size,
         log_dir=log_dir, theme=theme, keep_going=keep_going, ascii_plots=ascii_plots, resume=resume,

@@ -56,20 +56,18 @@ def _order_key(path: Path) -> tuple:
     return (math.inf, "", 0, 0, path.name)
 
 
-def _records(path: Path):
-    """The payloads of a TFRecord file; stops quietly at a record cut short."""
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise HistoryError(path, f"cannot read: {os_problem(err)}") from None
+def split_records(data: bytes) -> tuple[list[bytes], int]:
+    """The payloads of the TFRecords in ``data`` and the bytes they used; a record cut short waits."""
+    payloads = []
     pos = 0
     while pos + 12 <= len(data):
         (length,) = struct.unpack_from("<Q", data, pos)
         end = pos + 12 + length
         if end + 4 > len(data):
-            return
-        yield data[pos + 12:end]
+            break
+        payloads.append(data[pos + 12:end])
         pos = end + 4
+    return payloads, pos
 
 
 def _scalar(value) -> float | None:
@@ -86,13 +84,14 @@ def _scalar(value) -> float | None:
     return None
 
 
-def _epoch_rows(path: Path, prefix: str) -> dict[int, dict[str, float]]:
-    """{0-based epoch: {metric: value}} from one event file."""
+def epoch_rows(payloads: list[bytes], prefix: str, path: Path, first_index: int = 0,
+               rows: dict[int, dict[str, float]] | None = None) -> dict[int, dict[str, float]]:
+    """{0-based epoch: {metric: value}} from event payloads (added to ``rows`` if given)."""
     from google.protobuf.message import DecodeError
     from tensorboard.compat.proto import event_pb2
 
-    rows: dict[int, dict[str, float]] = {}
-    for index, payload in enumerate(_records(path)):
+    rows = {} if rows is None else rows
+    for index, payload in enumerate(payloads, start=first_index):
         event = event_pb2.Event()
         try:
             event.ParseFromString(payload)
@@ -112,27 +111,26 @@ def _epoch_rows(path: Path, prefix: str) -> dict[int, dict[str, float]]:
     return rows
 
 
-def read_tensorboard(path: str | os.PathLike[str]) -> History:
-    path = Path(path)
-    files = find_event_files(path)
-    if not files:
-        runs = sorted(p.name for p in path.iterdir() if p.is_dir() and find_event_files(p)) \
-            if path.is_dir() else []
-        if runs:
-            raise HistoryError(path, f"holds several TensorBoard runs; open one of: {', '.join(runs[:8])}")
-        raise HistoryError(path, "is a directory without TensorBoard event files (expected train/ and validation/"
-                                 " folders), not a training history")
-    ordered = sorted(((f, role) for role, fs in files.items() for f in fs), key=lambda x: _order_key(x[0]))
+def _epoch_rows(path: Path, prefix: str) -> dict[int, dict[str, float]]:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise HistoryError(path, f"cannot read: {os_problem(err)}") from None
+    return epoch_rows(split_records(data)[0], prefix, path)
 
-    # group each train file with the validation files opened after it (one fit call each)
+
+def assemble(path: Path, files: list[tuple[str, dict[int, dict[str, float]]]], meta: dict) -> History | None:
+    """Event files' rows, in the order they were opened, as one History (None if no epochs).
+
+    Each train file starts a new fit (with the validation files opened after it); a fit
+    that goes back to epoch 0 starts a new attempt, one that continues a ``resume`` segment.
+    """
     fits: list[dict[int, dict[str, float]]] = []
-    for file, role in ordered:
-        rows = _epoch_rows(file, "val_" if role == "validation" else "")
+    for role, rows in files:
         if role == "train" or not fits:
             fits.append({})
         for step, values in rows.items():
             fits[-1].setdefault(step, {}).update(values)
-
     attempts: list[AttemptBuilder] = []
     builder = AttemptBuilder()
     for fit in fits:
@@ -149,13 +147,31 @@ def read_tensorboard(path: str | os.PathLike[str]) -> History:
         for step in steps:
             builder.put(step + 1, fit[step], kind)
             kind = None
-    names = set(builder.columns)
     if not builder.n:
+        return None
+    history = builder.build(source=str(path), meta=meta)
+    history.previous_attempts = [old.build(source=str(path), meta=dict(meta)) for old in attempts]
+    return history
+
+
+def read_tensorboard(path: str | os.PathLike[str]) -> History:
+    path = Path(path)
+    files = find_event_files(path)
+    if not files:
+        runs = sorted(p.name for p in path.iterdir() if p.is_dir() and find_event_files(p)) \
+            if path.is_dir() else []
+        if runs:
+            raise HistoryError(path, f"holds several TensorBoard runs; open one of: {', '.join(runs[:8])}")
+        raise HistoryError(path, "is a directory without TensorBoard event files (expected train/ and validation/"
+                                 " folders), not a training history")
+    ordered = sorted(((f, role) for role, fs in files.items() for f in fs), key=lambda x: _order_key(x[0]))
+
+    files_rows = [(role, _epoch_rows(file, "val_" if role == "validation" else "")) for file, role in ordered]
+    meta = {"format": FORMAT, "event_files": [str(f) for f, _ in ordered]}
+    history = assemble(path, files_rows, meta)
+    if history is None:
         raise HistoryError(path, "no epoch_* scalars in the TensorBoard event files")
+    names = set(history.metric_names)
     if "loss" not in names and "val_loss" not in names:
         raise HistoryError(path, f"no epoch_loss scalars (found: {', '.join(sorted(names)[:6])})")
-    meta = {"format": FORMAT, "event_files": [str(f) for f, _ in ordered]}
-    previous = [old.build(source=str(path), meta=dict(meta)) for old in attempts]
-    history = builder.build(source=str(path), meta=meta)
-    history.previous_attempts = previous
     return history
