@@ -73,11 +73,13 @@ def run_startup(quick: bool) -> list[Row]:
     return rows
 
 
-_PEAK = ("import resource, runpy, sys\n"
+# VmHWM, not ru_maxrss: a forked child inherits its parent's ru_maxrss (TensorFlow's, here)
+_PEAK = ("import runpy, sys\n"
          "sys.argv = ['epochwatch'] + sys.argv[1:]\n"
          "try:\n    runpy.run_module('epochwatch.tui.cli', run_name='__main__')\n"
          "except SystemExit as exc:\n    code = exc.code\n"
-         "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+         "print('PEAK_KB', hwm.split()[1], file=sys.stderr)\n")
 
 
 def _peak_mb(args: list[str]) -> float:
