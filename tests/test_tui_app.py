@@ -179,3 +179,17 @@ async def test_keys_for_the_view_never_need_the_trainer(tmp_path: Path):
         assert app.screen is monitor
         assert monitor.run_log_path is None
         assert "no run log" in str(monitor.query_one("#header-log").content)
+
+
+async def test_export_key_saves_the_frame_beside_the_run_log(tmp_path: Path):
+    app = create_app(tiny_source(epochs=5), log_dir=tmp_path, theme="dark")
+    async with app.run_test(size=SIZE) as pilot:
+        monitor = app.monitor
+        await wait_for(pilot, lambda: monitor.state == "finished", what="state finished")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: monitor.last_export is not None, timeout=10, what="the export")
+        await pilot.press("q")
+    saved = monitor.last_export
+    assert saved.parent == tmp_path and saved.name == f"{monitor.run_log_path.stem}.epoch-5.svg"
+    svg = saved.read_text()
+    assert svg.startswith("<svg") and "Epoch" in svg and "5/5" in svg

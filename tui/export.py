@@ -158,3 +158,14 @@ def export_runs(runs: list[tuple[str, History]], path: str | os.PathLike[str], *
             history = history.prefix(at)
         return atomic_write_text(target, markdown_report(name, history, monitor=monitor))
     raise HistoryError(target, f"cannot export to {suffix or 'a file without a suffix'}; use .svg or .md")
+
+
+def save_frame(screen, path: Path) -> bool:
+    """Key ``x``: the screen as it is now, as SVG at ``path``; says on screen what happened."""
+    try:
+        path.write_text(screen.app.export_screenshot(title=path.stem), encoding="utf-8")
+    except OSError as err:
+        screen.notify(f"{path}: cannot write: {err.strerror}", severity="error", timeout=8)
+        return False
+    screen.notify(f"Saved {path}", timeout=4)
+    return True

@@ -56,6 +56,7 @@ class MonitorScreen(Screen[None]):
         Binding("l", "toggle_log_scale", "Log", tooltip="log scale on the y axis", id="log-scale"),
         Binding("m", "next_metric", "Metric", tooltip="show the next logged metric", id="next-metric"),
         Binding("f", "toggle_follow", "Follow", tooltip="show only the last 100 epochs", id="follow"),
+        Binding("x", "export", "Export", tooltip="save this frame as SVG beside the run log", id="export"),
         Binding("ctrl+c", "interrupt", "Save & quit", show=False, priority=True,
                 tooltip="stop after the batch, save a checkpoint beside the run log, exit", id="interrupt"),
     ]
@@ -97,6 +98,8 @@ class MonitorScreen(Screen[None]):
         self.history = History()
         self.previous_attempts: list[History] = []
         self.run_log_path: Path | None = None
+        #: Where ``x`` last saved the screen.
+        self.last_export: Path | None = None
         self.error: str | None = None
         self.quit_requested = False
         self._checkpoint_reason: str | None = None
@@ -423,6 +426,15 @@ class MonitorScreen(Screen[None]):
         trainer = self._trainer_or_say_so()
         if trainer is not None:
             trainer.save()
+
+    def action_export(self) -> None:
+        from ..export import save_frame
+
+        log = self.run_log_path
+        base = log.with_suffix("") if log is not None else Path.cwd() / (self.run_name or "epochwatch")
+        path = base.with_name(f"{base.name}.epoch-{len(self.history)}.svg")
+        if save_frame(self, path):
+            self.last_export = path
 
     def action_toggle_log_scale(self) -> None:
         curves = self.query_one(TrainingCurves)

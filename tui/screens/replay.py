@@ -112,14 +112,11 @@ class ViewerScreen(Screen[None]):
         raise NotImplementedError
 
     def action_export(self) -> None:
+        from ..export import save_frame
+
         path = self.export_path()
-        try:
-            path.write_text(self.app.export_screenshot(title=path.stem), encoding="utf-8")
-        except OSError as err:
-            self.notify(f"{path}: cannot write: {err.strerror}", severity="error", timeout=8)
-            return
-        self.last_export = path
-        self.notify(f"Saved {path}", timeout=4)
+        if save_frame(self, path):
+            self.last_export = path
 
 
 class ReplayScreen(ViewerScreen):
