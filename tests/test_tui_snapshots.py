@@ -118,3 +118,30 @@ async def test_start_screen_lists_scenarios_and_recent_runs(tmp_path: Path, monk
         assert "epochwatch run train.py" in text
         assert text.index("20260102-120000-new.jsonl") < text.index("20260101-120000-old.jsonl")
         await pilot.press("q")
+
+
+async def test_start_screen_replays_a_recent_run(tmp_path: Path, monkeypatch):
+    from epochwatch.engine.formats import RunLogWriter
+    from epochwatch.tui.screens.replay import ReplayScreen
+
+    runs = tmp_path / "epochwatch-runs"
+    with RunLogWriter(runs / "20260103-120000-tiny.jsonl", run="tiny") as log:
+        for epoch in range(1, 21):
+            log.epoch(epoch, {"loss": 1.0 / epoch, "val_loss": 1.1 / epoch})
+    (runs / "20260101-120000-broken.jsonl").write_text("not a run log\n")
+    os.utime(runs / "20260101-120000-broken.jsonl", (time.time() - 100, time.time() - 100))
+    monkeypatch.chdir(tmp_path)
+    app = create_app(theme="dark")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        recent = app.screen.query_one("#start-recent")
+        recent.focus()
+        recent.highlighted = 1  # the unreadable one (older): a message, no replay
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ReplayScreen)
+        recent.highlighted = 0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), timeout=10, what="the replay screen")
+        assert app.screen.total == 20
+        await pilot.press("q")

@@ -84,20 +84,20 @@ class StartScreen(Screen[None]):
                 )
             with Vertical(id="start-side"):
                 yield Static(_OWN_SCRIPT, id="start-own-script")
-                yield Static("[b]Recent runs[/] [dim](./epochwatch-runs)[/]", classes="start-heading")
-                yield Static(self._recent_text(), id="start-recent")
+                yield Static("[b]Recent runs[/] [dim](./epochwatch-runs; enter replays one)[/]",
+                             classes="start-heading")
+                logs = recent_run_logs()
+                if logs:
+                    yield OptionList(*[self._recent_option(path) for path in logs], id="start-recent")
+                else:
+                    yield Static("[dim]none yet[/]", id="start-recent")
         yield Footer()
 
-    def _recent_text(self) -> str:
-        logs = recent_run_logs()
-        if not logs:
-            return "[dim]none yet[/]"
-        lines = []
-        for path in logs:
-            when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%m-%d %H:%M")
-            verdict = _last_verdict(path)
-            lines.append(f"{escape(path.name)}  [dim]{when}[/] {escape(verdict)}")
-        return "\n".join(lines)
+    @staticmethod
+    def _recent_option(path: Path) -> Option:
+        when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%m-%d %H:%M")
+        verdict = _last_verdict(path)
+        return Option(f"{escape(path.name)}  [dim]{when}[/] {escape(verdict)}", id=f"runlog:{path}")
 
     def on_mount(self) -> None:
         self.query_one("#scenario-list", OptionList).focus()
@@ -109,3 +109,18 @@ class StartScreen(Screen[None]):
         option_id = event.option.id or ""
         if option_id.startswith("scenario:"):
             self.app.start_scenario(option_id.split(":", 1)[1])  # type: ignore[attr-defined]
+        elif option_id.startswith("runlog:"):
+            self._replay(Path(option_id.split(":", 1)[1]))
+
+    def _replay(self, path: Path) -> None:
+        """Play a recent run back in the replay screen (a file that cannot be read is said so)."""
+        from epochwatch.engine.formats import HistoryError, read_history
+
+        from .replay import ReplayScreen
+
+        try:
+            history = read_history(path)
+        except HistoryError as error:
+            self.notify(str(error), severity="error", timeout=8)
+            return
+        self.app.push_screen(ReplayScreen([(path.name, history)]))
