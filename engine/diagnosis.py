@@ -493,15 +493,16 @@ def diagnose(
     trend_pct = (math.expm1(slope) if c.log else slope / max(abs(best_level), 1e-12))
     trend_txt = f"trend {trend_pct * 100:+.2g} %/epoch, 90 % interval {'excludes' if (falling or rising) else 'includes'} 0"
 
+    def conclude(verdict: str, advice, **kw) -> Diagnosis:
+        """A verdict with everything measured so far and the reasons gathered."""
+        return result(verdict, best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
+                      expected_gain=gain, reasons=tuple(reasons), advice=tuple(advice), **kw)
+
     def unstable(why: str) -> Diagnosis:
         """Diverged without non-finite values: restore the best weights, lower the rate."""
         reasons.insert(0, why)
-        return result(
-            "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
-            expected_gain=gain, reasons=tuple(reasons),
-            advice=(f"Restore the weights of epoch {best} or restart.",
-                    "The learning rate looks too high: lower it by 3-10x or clip gradients."),
-        )
+        return conclude("diverged", (f"Restore the weights of epoch {best} or restart.",
+                                     "The learning rate looks too high: lower it by 3-10x or clip gradients."))
 
     # -- nothing learned (diverged without non-finite values)
     if L0 is not None and ctr is not None and n >= PATIENCE_NOTHING_LEARNED and not (still_improving or (falling and gain >= DONE_GAIN)):
@@ -513,14 +514,13 @@ def diagnose(
                 f"The training loss never got meaningfully below the chance level: its best, {_fmt(tr_min)}, "
                 f"is {_pct(tr_min / L0)} of the baseline {_fmt(L0)} ({base_src})."
             ))
-            return result(
-                "diverged", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
-                expected_gain=gain, reasons=tuple(reasons),
-                advice=(("Nothing was learned and the loss jumps about: the learning rate looks far too high; "
-                         "lower it by 10x and restart.") if rel_noise > 0.05 else
-                        ("Nothing was learned: check that the inputs are scaled and the labels match them; "
-                         "then try a learning rate 10x higher and 10x lower."),),
-            )
+            if rel_noise > 0.05:
+                fix = "Nothing was learned and the loss jumps about: the learning rate looks far too high; " \
+                      "lower it by 10x and restart."
+            else:
+                fix = "Nothing was learned: check that the inputs are scaled and the labels match them; " \
+                      "then try a learning rate 10x higher and 10x lower."
+            return conclude("diverged", (fix,))
 
     # -- exploded: the training loss itself blew up (a learning rate far too high)
     if ctr is not None and ctr.log and len(ctr.raw) >= MIN_EPOCHS:
@@ -570,10 +570,7 @@ def diagnose(
         reasons.append(f"Noise: {noise_txt} per epoch; the rise is well beyond it.")
         adv = [f"Stop at epoch {best} and restore its weights (press b, or use EarlyStopping(restore_best_weights=True))."]
         adv.append("To do better: more training data, augmentation, dropout or weight decay, or a smaller model.")
-        return result(
-            "overfitting", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
-            expected_gain=gain, reasons=tuple(reasons), advice=tuple(adv),
-        )
+        return conclude("overfitting", adv)
 
     # -- still improving
     if still_improving:
@@ -607,11 +604,7 @@ def diagnose(
             )
         if advice_noval:
             adv.append(advice_noval)
-        return result(
-            "underfitting", still_improving=True, best_epoch=best, suggested_total_epochs=suggested,
-            bias=bias, variance=variance, noise=rel_noise, expected_gain=gain,
-            reasons=tuple(reasons), advice=tuple(adv),
-        )
+        return conclude("underfitting", adv, still_improving=True, suggested_total_epochs=suggested)
 
     # -- plateau: done, or done with high bias
     adv = []
@@ -643,10 +636,7 @@ def diagnose(
         adv.append("More capacity (a larger model) or a higher learning rate, not more epochs.")
         if advice_noval:
             adv.append(advice_noval)
-        return result(
-            "underfitting", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
-            expected_gain=gain, reasons=tuple(reasons), advice=tuple(adv),
-        )
+        return conclude("underfitting", adv)
     if bias is not None and variance is not None:
         reasons.append(f"Bias {bias:.2f}, variance {variance:.2f} of the baseline {_fmt(L0)} ({base_src}).")
     if gain >= WORTH_GAIN:
@@ -657,10 +647,7 @@ def diagnose(
         adv.append("Training is done: more epochs are not worth the time.")
     if advice_noval:
         adv.append(advice_noval)
-    return result(
-        "good_fit", best_epoch=best, bias=bias, variance=variance, noise=rel_noise,
-        expected_gain=gain, reasons=tuple(reasons), advice=tuple(adv),
-    )
+    return conclude("good_fit", adv)
 
 
 def _first_nonfinite(tr: np.ndarray, va: np.ndarray | None) -> int | None:
