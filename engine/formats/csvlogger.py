@@ -33,12 +33,17 @@ import csv
 import io
 import math
 import os
+import re
+import warnings
 from pathlib import Path
+from typing import Iterator
+
+import numpy as np
 
 from ._builder import AttemptBuilder
 from ._files import atomic_write_text, decode_text, read_bytes
 from .errors import HistoryError
-from ..history import History
+from ..history import History, Segment
 
 FORMAT = "csvlogger"
 SEPARATORS = (",", ";", "\t", "|", ":", " ")
@@ -71,10 +76,71 @@ def _epoch_number(path: Path, line: int, text: str) -> int:
     return int(value)
 
 
+#: Physical lines as ``io.StringIO(text, newline="")`` yields them (ends kept), without its 4-byte-a-char copy.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    return (match.group() for match in _LINE.finditer(text))
+
+
+def _numbered_rows(path: Path, reader) -> Iterator[tuple[int, list[str], bool]]:
+    """(first physical line, row, is the last row) for each row, read one row ahead (nothing held)."""
+    start = 1
+    pending: tuple[int, list[str]] | None = None
+    try:
+        for row in reader:
+            if pending is not None:
+                yield pending[0], pending[1], False
+            pending = (start, row)
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise HistoryError(path, f"line {reader.line_num}: not valid CSV ({err})") from None
+    if pending is not None:
+        yield pending[0], pending[1], True
+
+
+def _parse_plain(path: Path, text: str, sep: str) -> History | None:
+    """The common case in one numpy pass: one header, then only numbers, epochs 0, 1, 2, ... in order.
+
+    Returns None for anything else (missing values, resumes, restarts, quotes, errors), which
+    the row-by-row reader then handles and reports exactly.
+    """
+    if '"' in text:
+        return None
+    lines = _lines(text)
+    for first in lines:
+        if first.strip():
+            break
+    else:
+        return None
+    header = [f.strip() for f in next(csv.reader([first], delimiter=sep), [])]
+    if not ({"loss", "val_loss"} & set(header)) or len(set(header)) != len(header):
+        return None
+    epoch_col = header.index("epoch") if "epoch" in header else (0 if header[0] == "" else None)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data": a header-only file
+            table = np.loadtxt(lines, delimiter=sep, comments=None, dtype=np.float64, ndmin=2)
+    except ValueError:
+        return None
+    epochs = len(table)
+    if not epochs or table.shape[1] != len(header):
+        return None
+    if epoch_col is not None and not np.array_equal(table[:, epoch_col], np.arange(epochs, dtype=np.float64)):
+        return None
+    metrics = {name: table[:, i] for i, name in enumerate(header) if i != epoch_col}
+    return History(metrics, segments=[Segment(1, epochs, "initial")],
+                   meta={"format": FORMAT, "separator": sep}, source=str(path))
+
+
 def parse_csvlogger(path: Path, text: str) -> History:
     first_line = text.lstrip().split("\n", 1)[0]
     sep = sniff_separator(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    plain = _parse_plain(path, text, sep)
+    if plain is not None:
+        return plain
+    reader = csv.reader(_lines(text), delimiter=sep)
     complete_last_line = text.endswith(("\n", "\r"))
 
     header: list[str] | None = None
@@ -87,19 +153,7 @@ def parse_csvlogger(path: Path, text: str) -> History:
     all_columns: set[str] = set()
     arrays: set[str] = set()
 
-    rows: list[list[str]] = []
-    line_numbers: list[int] = []  # the physical line each row starts on
-    line_numbers_end = 0
-    try:
-        for row in reader:
-            line_numbers.append(line_numbers_end + 1)
-            rows.append(row)
-            line_numbers_end = reader.line_num
-    except csv.Error as err:
-        raise HistoryError(path, f"line {reader.line_num}: not valid CSV ({err})") from None
-
-    for index, row in enumerate(rows):
-        line = line_numbers[index]
+    for line, row, is_last_row in _numbered_rows(path, reader):
         fields = [f.strip() for f in row]
         if not fields or all(f == "" for f in fields):
             continue
@@ -125,7 +179,7 @@ def parse_csvlogger(path: Path, text: str) -> History:
             all_columns.update(n for i, n in enumerate(header) if i != epoch_col)
             continue
         if len(fields) != len(header):
-            if index == len(rows) - 1 and not complete_last_line and len(fields) < len(header):
+            if is_last_row and not complete_last_line and len(fields) < len(header):
                 break  # a row still being written
             raise HistoryError(
                 path, f"line {line}: {len(fields)} fields, the header has {len(header)}"
