@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -61,12 +61,14 @@ class MonitorScreen(Screen[None]):
                 tooltip="stop after the batch, save a checkpoint beside the run log, exit", id="interrupt"),
     ]
 
-    state: reactive[str] = reactive("starting")
+    # ``var``, not ``reactive``: a reactive on the screen repaints the whole screen when set,
+    # which at 10 epochs/s rewrote every row of the terminal every epoch.
+    state: var[str] = var("starting")
     """The trainer's state as last reported ("starting" until the trainer exists)."""
-    attempt: reactive[int] = reactive(1)
+    attempt: var[int] = var(1)
     """The attempt being shown (a restart adds one)."""
-    diagnosis: reactive[Diagnosis | None] = reactive(None, always_update=True)
-    """The diagnosis carried by the latest epoch."""
+    diagnosis: var[Diagnosis | None] = var(None, always_update=True)
+    """The diagnosis carried by the latest epoch (setting it shows it at once)."""
 
     def __init__(
         self,

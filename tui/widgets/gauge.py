@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 from textual.markup import escape
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Static
 
 from epochwatch.engine.diagnosis import Diagnosis
+
+from .text import update_if_changed
 
 #: Changes smaller than this between epochs count as steady.
 _STEADY = 0.005
@@ -42,8 +44,8 @@ def _number(value: float | None) -> str:
 class BiasVarianceGauge(Static):
     """Bias and variance as bars, each with its value and an arrow against the previous epoch."""
 
-    diagnosis: reactive[Diagnosis | None] = reactive(None, always_update=True)
-    """The latest diagnosis; None before the first epoch."""
+    diagnosis: var[Diagnosis | None] = var(None, always_update=True)
+    """The latest diagnosis; None before the first epoch (a ``var``: the text decides what repaints)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -62,7 +64,11 @@ class BiasVarianceGauge(Static):
         self.watch_diagnosis(self.diagnosis)
 
     def watch_diagnosis(self, diagnosis: Diagnosis | None) -> None:
-        self.update(self.render_text(diagnosis, self._previous, self.size.width or 30))
+        text = self.render_text(diagnosis, self._previous, self.size.width or 30)
+        old = self.content if isinstance(self.content, str) else ""
+        # The two bar lines have a fixed width; only the lines under them can change the height.
+        layout = old.split("\n")[2:] != text.split("\n")[2:]
+        update_if_changed(self, text, layout=layout)
 
     @staticmethod
     def render_text(diagnosis: Diagnosis | None, previous: Diagnosis | None, width: int) -> str:
