@@ -14,10 +14,11 @@ import math
 import os
 from pathlib import Path
 
-from ._builder import AttemptBuilder
+import numpy as np
+
 from ._files import atomic_write_text, decode_text, read_bytes
 from .errors import HistoryError
-from ..history import History
+from ..history import History, Segment
 
 FORMAT = "keras-json"
 LOSS_KEYS = ("loss", "val_loss")
@@ -54,6 +55,7 @@ def history_dict(path: Path, data: object) -> dict[str, list]:
 
 def parse_keras_json(path: Path, text: str, data: object = None) -> History:
     """A History from the JSON text (``data`` if it was already parsed)."""
+    parsed_here = data is None
     if data is None:
         try:
             data = json.loads(text)
@@ -61,23 +63,39 @@ def parse_keras_json(path: Path, text: str, data: object = None) -> History:
             raise HistoryError(path, f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
         except RecursionError:
             raise HistoryError(path, "JSON is nested too deeply") from None
-    metrics = history_dict(path, data)
+    metrics = parsed = history_dict(path, data)
     # per-class metrics (lists of lists) have no single value per epoch: leave them out
     skipped = sorted(k for k, v in metrics.items() if v and all(isinstance(x, list) for x in v))
     if skipped:
         metrics = {k: v for k, v in metrics.items() if k not in skipped}
         if not any(k in metrics for k in LOSS_KEYS):
             raise HistoryError(path, "no 'loss' or 'val_loss' with single numbers per epoch")
-    builder = AttemptBuilder()
     epochs = len(next(iter(metrics.values())))
-    columns = {k: [_number(path, k, i, x) for i, x in enumerate(v)] for k, v in metrics.items()}
-    builder.columns = columns
-    builder.n = epochs
-    builder.segments = [[1, epochs, "initial"]] if epochs else []
+    names = list(metrics)
+    columns: dict[str, np.ndarray] = {}
+    for name in names:
+        columns[name] = _column(path, name, metrics[name])
+        if parsed_here:
+            parsed[name] = None  # drop the parsed list now: a million floats are 32 MB as Python objects
+            metrics[name] = None
     meta: dict[str, object] = {"format": FORMAT}
     if skipped:
         meta["skipped_columns"] = skipped
-    return builder.build(source=str(path), meta=meta)
+    segments = [Segment(1, epochs, "initial")] if epochs else []
+    return History(columns or None, segments=segments, meta=meta, source=str(path))
+
+
+_NUMBER_TYPES = frozenset((int, float, type(None)))
+
+
+def _column(path: Path, key: str, values: list) -> np.ndarray:
+    """One metric's list as float64 (None as NaN); the first value that is not a number is an error."""
+    if {type(x) for x in values} <= _NUMBER_TYPES:
+        try:
+            return np.array(values, dtype=np.float64)
+        except OverflowError:
+            pass  # an integer too large for a double: the exact path below says which
+    return np.array([_number(path, key, i, x) for i, x in enumerate(values)], dtype=np.float64)
 
 
 def read_keras_json(path: str | os.PathLike[str]) -> History:

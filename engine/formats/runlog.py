@@ -42,7 +42,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from ._builder import AttemptBuilder
 from ._files import decode_text, os_problem, read_bytes
@@ -237,10 +237,22 @@ def _int_field(path: Path, line: int, record: dict, key: str, default: int | Non
     return value
 
 
+def _split_lines(text: str) -> Iterator[tuple[int, str, bool]]:
+    """(line number, line, is the last piece) as ``text.split("\\n")`` would give them, one at a time."""
+    start = 0
+    number = 1
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            yield number, text[start:], True
+            return
+        yield number, text[start:end], False
+        start = end + 1
+        number += 1
+
+
 def parse_runlog(path: Path, text: str) -> History:
-    lines = text.split("\n")
     complete = text.endswith("\n")
-    last_index = len(lines) - 1 if not complete else len(lines) - 2
     header: dict | None = None
     markers: list[dict] = []
     attempts: list[tuple[int, AttemptBuilder, list[dict]]] = []
@@ -259,14 +271,13 @@ def parse_runlog(path: Path, text: str) -> History:
         pending_kind = None
         attempt = number
 
-    for index, raw in enumerate(lines):
-        line = index + 1
+    for line, raw, is_last in _split_lines(text):
         if not raw.strip():
             continue
         try:
             record = json.loads(raw)
         except (ValueError, RecursionError) as err:
-            if index == last_index and not complete:
+            if is_last and not complete:
                 break  # the writer was killed mid-line
             reason = err.msg if isinstance(err, json.JSONDecodeError) else "too deeply nested"
             raise HistoryError(path, f"line {line}: invalid JSON ({reason})") from None

@@ -50,6 +50,7 @@ def _read(path: Path) -> History:
     if data.startswith(b"\x89HDF"):
         raise HistoryError(path, "is an HDF5 file (a saved model?), not a training history")
     text = decode_text(path, data)
+    del data  # the text is a copy: keeping the bytes too would double a large file's footprint
     fmt = detect_format(path, text)
     if fmt == "runlog":
         return parse_runlog(path, text)
