@@ -25,7 +25,8 @@ from textual_plotext import PlotextPlot
 from epochwatch.engine.diagnosis import higher_is_better
 from epochwatch.engine.history import History
 
-from .decimate import decimate_minmax, ema_debiased
+from .decimate import EmaState, best_index, decimate_epochs, ema_extend
+from .text import update_if_changed
 
 #: TensorBoard's default smoothing weight.
 SMOOTHING = 0.6
@@ -47,23 +48,75 @@ def metric_bases(history: History) -> list[str]:
 
 
 
+def _has_values(owner: History, name: str) -> bool:
+    """``owner.has_values(name)``, answered from the ends first: no pass over a long series that has them."""
+    values = owner.get(name)
+    if values is None or not len(values):
+        return False
+    if math.isfinite(values[-1]) or math.isfinite(values[0]):
+        return True
+    return owner.has_values(name)
+
+
 class _SmoothingCache:
-    """Smoothed series cached by identity and length, so a replot does not re-smooth."""
+    """Smoothed series per (history, metric), extended over new epochs only.
+
+    The debiased EMA is a recurrence: keeping where it stopped makes smoothing a
+    million-epoch run cost one epoch per new epoch instead of a million per frame.
+    """
 
     def __init__(self) -> None:
-        self._store: dict[tuple[int, str], tuple[int, np.ndarray]] = {}
+        self._store: dict[tuple[int, str], _Smoothed] = {}
 
     def get(self, owner: History, name: str, values: np.ndarray) -> np.ndarray:
         key = (id(owner), name)
-        cached = self._store.get(key)
-        if cached is not None and cached[0] == len(values):
-            return cached[1]
-        smoothed = ema_debiased(values, SMOOTHING)
-        self._store[key] = (len(values), smoothed)
-        return smoothed
+        entry = self._store.get(key)
+        n = len(values)
+        if entry is None or entry.owner is not owner or not entry.extends_to(values):
+            entry = self._store[key] = _Smoothed(owner)
+        entry.extend(values)
+        return entry.smoothed[:n]
 
     def clear(self) -> None:
         self._store.clear()
+
+
+class _Smoothed:
+    """One smoothed series in a buffer that grows by doubling, and the EMA state at its end."""
+
+    def __init__(self, owner: History) -> None:
+        self.owner = owner  # held, so a new History can never reuse a stale entry through its id
+        self.smoothed = np.empty(0)
+        self.length = 0
+        self.state = EmaState()
+        self._last_raw: float | None = None
+
+    def extends_to(self, values: np.ndarray) -> bool:
+        """True when ``values`` starts with the series smoothed so far (same length or longer)."""
+        if len(values) < self.length:
+            return False
+        if self.length == 0:
+            return True
+        last = float(values[self.length - 1])
+        return last == self._last_raw or (math.isnan(last) and math.isnan(self._last_raw))
+
+    def extend(self, values: np.ndarray) -> None:
+        n = len(values)
+        if n == self.length:
+            return
+        if self.length == 0:  # the first smoothing: its result is the buffer, no copy
+            self.smoothed, self.state = ema_extend(values, SMOOTHING, self.state)
+            self.length = n
+            self._last_raw = float(values[n - 1])
+            return
+        if n > len(self.smoothed):
+            grown = np.empty(max(n, 2 * len(self.smoothed), 64))
+            grown[:self.length] = self.smoothed[:self.length]
+            self.smoothed = grown
+        tail, self.state = ema_extend(values[self.length:n], SMOOTHING, self.state)
+        self.smoothed[self.length:n] = tail
+        self.length = n
+        self._last_raw = float(values[n - 1])
 
 
 @dataclass(frozen=True)
@@ -193,9 +246,7 @@ class CurvesPlot(PlotextPlot):
         values = owner[name]
         if smoothed:
             values = self._smoothing.get(owner, name, values)
-        y = values[lo:hi]
-        x = np.arange(lo + 1, lo + 1 + len(y), dtype=np.float64)
-        xs, ys = decimate_minmax(x, y, columns)
+        xs, ys = decimate_epochs(values[lo:hi], lo + 1, columns)
         if self.log_scale:
             ys = np.where(ys > 0, ys, np.nan)
         keep = np.isfinite(ys)
@@ -215,12 +266,12 @@ class CurvesPlot(PlotextPlot):
         n = len(history)
         columns = max(10, self.size.width - 10)
         lo, hi = self._window(n)
-        names = [name for name in (metric, f"val_{metric}") if history.has_values(name)]
+        names = [name for name in (metric, f"val_{metric}") if _has_values(history, name)]
         plotted = False
         legend: list[str] = []
         for attempt_number, previous in enumerate(self.previous_attempts, start=1):
-            name = f"val_{metric}" if previous.has_values(f"val_{metric}") else metric
-            if not previous.has_values(name):
+            name = f"val_{metric}" if _has_values(previous, f"val_{metric}") else metric
+            if not _has_values(previous, name):
                 continue
             p_lo, p_hi = (lo, min(hi, len(previous))) if self.follow else (0, len(previous))
             xs, ys = self._series(previous, name, p_lo, p_hi, columns, smoothed=True)
@@ -274,12 +325,8 @@ class CurvesPlot(PlotextPlot):
         self.post_message(self.Rebuilt(self.legend))
 
     def _best_epoch(self, values: np.ndarray) -> int | None:
-        finite = np.isfinite(values)
-        if not finite.any():
-            return None
-        masked = np.where(finite, values, -math.inf if higher_is_better(self.metric) else math.inf)
-        index = int(np.argmax(masked) if higher_is_better(self.metric) else np.argmin(masked))
-        return index + 1
+        index = best_index(values, higher_is_better(self.metric))
+        return None if index is None else index + 1
 
 
 class TrainingCurves(Vertical):
@@ -344,4 +391,4 @@ class TrainingCurves(Vertical):
 
     def on_curves_plot_rebuilt(self, message: CurvesPlot.Rebuilt) -> None:
         message.stop()
-        self.query_one("#curves-legend", Static).update(message.legend)
+        update_if_changed(self.query_one("#curves-legend", Static), message.legend, layout=False)  # one line
