@@ -9,6 +9,7 @@ costs a few hundred diagnoses, not a million.
 from __future__ import annotations
 
 import math
+from typing import Generator
 
 from .diagnosis import Diagnosis, diagnose
 from .history import History
@@ -65,6 +66,19 @@ class ReplayModel:
 
     def next_change(self, t: int) -> int | None:
         """The first epoch after ``t`` whose verdict differs from the verdict at ``t`` (None if none)."""
+        steps = self.next_change_steps(t)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    def next_change_steps(self, t: int) -> Generator[int, None, int | None]:
+        """``next_change`` one verdict at a time: yields each epoch it judged, returns the answer.
+
+        On a million epochs the search judges a few hundred long prefixes (seconds), so a
+        screen can run it a few steps per frame and stay responsive.
+        """
         n = self.epochs
         if t >= n:
             return None
@@ -73,6 +87,7 @@ class ReplayModel:
             for epoch in range(t + 1, n + 1):
                 if self.verdict(epoch) != current:
                     return epoch
+                yield epoch
             return None
         step = max(1, math.ceil(n / SCAN_POINTS))
         previous = t
@@ -82,12 +97,14 @@ class ReplayModel:
             if self.verdict(probe) != current:
                 lo, hi = previous, probe  # verdict(lo) == current, verdict(hi) != current
                 while hi - lo > 1:
+                    yield hi
                     mid = (lo + hi) // 2
                     if self.verdict(mid) != current:
                         hi = mid
                     else:
                         lo = mid
                 return hi
+            yield probe
             previous = probe
         return None
 

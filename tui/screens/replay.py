@@ -7,6 +7,7 @@ its verdict. Several runs are overlaid; ``n`` picks which one the verdict and ga
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from epochwatch.engine.history import History
-from epochwatch.engine.replay import ReplayModel
+from epochwatch.engine.replay import EXACT_EPOCHS, ReplayModel, cell_ends
 
 from ..widgets.curves import CurvesPlot, TrainingCurves
 from ..widgets.gauge import BiasVarianceGauge
@@ -33,6 +34,8 @@ FRAMES_PER_SECOND = 20
 #: A replay with no --speed plays the whole run in about this many seconds.
 DEFAULT_SECONDS = 15.0
 SPEED_STEP = 2.0
+#: Longest the `g` search of a long run holds the event loop before letting keys and frames through.
+SEARCH_SLICE_SECONDS = 0.02
 
 
 def default_speed(epochs: int) -> float:
@@ -162,6 +165,7 @@ class ReplayScreen(ViewerScreen):
         #: Epochs shown so far, in order (the tests check causality against it).
         self.frames_shown = 0
         self._ready = False
+        self._searching = False
 
     def compose_main(self) -> ComposeResult:
         yield OverlayCurves(id="curves")
@@ -266,12 +270,67 @@ class ReplayScreen(ViewerScreen):
 
     def action_next_change(self) -> None:
         self.playing = False
-        found = self.model.next_change(max(self.position, 1) if self.position else 0)
+        model, position = self.model, self.position
+        start = max(position, 1) if position else 0
+        if model.epochs <= EXACT_EPOCHS:  # a few hundred cheap diagnoses at most: answer at once
+            self._change_found(model, position, model.next_change(start))
+            return
+        # a long run may take hundreds of diagnoses of up to a million epochs (seconds): search
+        # a slice at a time on the event loop so the screen keeps answering, jump when found
+        if self._searching:
+            self.notify("Still looking for the next verdict change...", timeout=2)
+            return
+        self._searching = True
+        self.notify("Looking for the next verdict change...", timeout=2)
+        self.run_worker(self._search_change(model, position, start), group="next-change", exit_on_error=False)
+
+    async def _search_change(self, model: ReplayModel, position: int, start: int) -> None:
+        """Runs the search on the event loop, a few diagnoses at a time, so keys and frames go on."""
+        steps = model.next_change_steps(start)
+        failure = None
+        found = None
+        warming = False
+        try:
+            slice_end = time.monotonic() + SEARCH_SLICE_SECONDS
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    if warming:
+                        break
+                    found = done.value
+                    if found is None:
+                        break
+                    warming = True
+                    # judge the strip cells up to the answer here too, so the jump itself is instant
+                    width = max(1, self.query_one(VerdictStrip).size.width or 80)
+                    ends = [end for end in cell_ends(model.epochs, width) if end <= found]
+                    steps = iter(model.verdict(end) for end in ends)
+                    continue
+                if time.monotonic() >= slice_end:
+                    await asyncio.sleep(0)
+                    if model is not self.model or position != self.position:
+                        return  # the user moved on: the answer would be for another epoch
+                    slice_end = time.monotonic() + SEARCH_SLICE_SECONDS
+        except Exception as err:  # a diagnosis bug: say so on screen, keep the replay running
+            failure = f"{type(err).__name__}: {err}"
+        finally:
+            self._searching = False
+        self._change_found(model, position, found, failure)
+
+    def _change_found(self, model: ReplayModel, position: int, found: int | None,
+                      failure: str | None = None) -> None:
+        """Jump to ``found``, unless the user moved or switched runs while it was being searched."""
+        if failure is not None:
+            self.notify(f"Could not find the next verdict change ({failure}).", severity="error", timeout=6)
+            return
+        if model is not self.model or position != self.position:
+            return
         if found is None:
             self.notify("The verdict does not change again.", timeout=3)
             return
         self._go(found)
-        self.notify(f"Epoch {found}: {self.model.diagnosis(found).word}", timeout=3)
+        self.notify(f"Epoch {found}: {model.diagnosis(found).word}", timeout=3)
 
     def action_next_run(self) -> None:
         if len(self.runs) == 1:
