@@ -145,3 +145,18 @@ def test_unreadable_file_is_one_line_and_status_2(tmp_path: Path, capsys):
     assert err.count("\n") == 1 and str(bad) in err and "abc" in err
     assert main(["watch", str(tmp_path / "missing.csv")]) == 2
     assert "missing.csv" in capsys.readouterr().err
+
+
+async def test_next_change_on_a_long_run_is_searched_without_freezing_the_screen():
+    history = overfitting_history(3000)  # past EXACT_EPOCHS: searched a slice at a time
+    screen = ReplayScreen([("long", history)], at=20)
+    app = create_viewer_app(lambda: screen)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await wait_for(pilot, lambda: screen.frames_shown > 0, what="the first frame")
+        await pilot.press("g", "l")  # the screen takes keys while the search goes on
+        assert screen.curves.log_scale
+        await wait_for(pilot, lambda: screen.position != 20, timeout=120, what="the jump to the next change")
+        expected = ReplayModel(history).next_change(20)
+        assert screen.position == expected
+        assert diagnose(history, expected).verdict != diagnose(history, 20).verdict
+        await pilot.press("q")
