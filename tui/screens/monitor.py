@@ -9,6 +9,7 @@ own ``History`` built from ``EpochEnd`` events (the trainer's belongs to its thr
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -38,8 +39,16 @@ if TYPE_CHECKING:
     from epochwatch.engine.scripts import TrainingSource
     from epochwatch.engine.trainer import Resume, Trainer
 
-#: Most redraws of the plot per second; epochs arriving faster are coalesced.
-REDRAWS_PER_SECOND = 10
+#: Most redraws of the plot per second; epochs arriving faster are coalesced. Four a second
+#: reads as live, and keeps a fast run under 50 KB/s to the terminal (over SSH): at ten a
+#: second the plot alone was ~90 KB/s, as Textual rewrites each changed line to its end.
+#: Key presses (log scale, metric, follow) redraw at once, not at this rate.
+REDRAWS_PER_SECOND = 4
+#: How often the screen checks for a stale plot or panels.
+_TICKS_PER_SECOND = 10
+#: Most updates per second of the text panels (verdict, gauge) while epochs stream in:
+#: their numbers change every epoch, and each update is a relayout and a repaint.
+PANEL_UPDATES_PER_SECOND = 2
 #: Epoch durations averaged for the time per epoch and the ETA.
 _DURATION_WINDOW = 5
 
@@ -117,6 +126,10 @@ class MonitorScreen(Screen[None]):
         self._inbox: deque[Event] = deque()
         self._inbox_lock = threading.Lock()
         self._inbox_posted = False
+        #: A diagnosis newer than the panels show, and when the panels last changed.
+        self._panels_stale = False
+        self._panels_shown_at = -1.0
+        self._plot_drawn_at = -1.0
 
     # -- layout ------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -143,13 +156,26 @@ class MonitorScreen(Screen[None]):
             self.attempt = int(plan.history.meta.get("attempt") or 1)
             header.attempt = self.attempt
         self.query_one(TrainingCurves).set_history(self.history, self.previous_attempts)
-        self.set_interval(1 / REDRAWS_PER_SECOND, self._redraw_if_stale)
+        self.set_interval(1 / _TICKS_PER_SECOND, self._redraw_if_stale)
         self._training_worker = self.train()
 
-    def _redraw_if_stale(self) -> None:
+    def _redraw_if_stale(self, *, now: bool = False) -> None:
+        """Redraw the plot and the panels if they are behind the data, each at its bounded rate."""
         curves = self.query_one(TrainingCurves)
-        if curves.stale:
+        clock = time.monotonic()
+        if curves.stale and (now or clock - self._plot_drawn_at >= 1 / REDRAWS_PER_SECOND):
+            self._plot_drawn_at = clock
             curves.refresh_plot()
+        self._show_panels_if_due(now=now)
+
+    def _show_panels_if_due(self, *, now: bool = False) -> None:
+        """Show the latest diagnosis in the panels, at most ``PANEL_UPDATES_PER_SECOND`` (``now``: at once)."""
+        if not self._panels_stale:
+            return
+        clock = time.monotonic()
+        if not now and clock - self._panels_shown_at < 1 / PANEL_UPDATES_PER_SECOND:
+            return  # the redraw timer comes back for it
+        self._show_diagnosis(self.diagnosis)
 
     def on_resize(self) -> None:
         self.set_class(self.size.height < 30, "-short")
@@ -334,9 +360,17 @@ class MonitorScreen(Screen[None]):
         progress.seconds_per_epoch = sum(self._durations) / len(self._durations)
         self.query_one(TrainingCurves).data_changed()
         if event.diagnosis is not None:
-            self.diagnosis = event.diagnosis
+            # kept at once, shown at a bounded rate: a fast run would relayout the panels every epoch
+            self.set_reactive(MonitorScreen.diagnosis, event.diagnosis)
+            self._panels_stale = True
+            self._show_panels_if_due()
 
     def watch_diagnosis(self, diagnosis: Diagnosis | None) -> None:
+        self._show_diagnosis(diagnosis)
+
+    def _show_diagnosis(self, diagnosis: Diagnosis | None) -> None:
+        self._panels_stale = False
+        self._panels_shown_at = time.monotonic()
         self.query_one(VerdictPanel).diagnosis = diagnosis
         plot = self.query_one(TrainingCurves).plot
         best = (diagnosis.monitor, diagnosis.best_epoch) if diagnosis and diagnosis.best_epoch else None
@@ -362,6 +396,8 @@ class MonitorScreen(Screen[None]):
             self.query_one(RunHeader).device = self.trainer.device  # found once Keras is loaded
 
     def watch_state(self, state: str) -> None:
+        if state not in ("running", "stopping"):  # training paused or ended: show the last epoch now
+            self._redraw_if_stale(now=True)
         self.query_one(RunHeader).state = state
         self.query_one(EpochProgress).active = state in ("running", "stopping")
 

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.color import Color
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
@@ -175,6 +176,7 @@ class CurvesPlot(PlotextPlot):
         self._version = 0
         self._cache_key: tuple | None = None
         self._cached: Text | None = None
+        self._cached_size: tuple[int, int] | None = None
         self._smoothing = _SmoothingCache()
         #: Seconds the last rebuild took (the benchmark and the tests read it).
         self.last_build_seconds = 0.0
@@ -231,9 +233,31 @@ class CurvesPlot(PlotextPlot):
         self._y_range = (math.inf, -math.inf)
         self._draw()
         self._cached = super().render()
+        self._cached_size = (self.size.width, self.size.height)
         self._cache_key = key
         self.last_build_seconds = time.perf_counter() - started
         return self._cached
+
+    def refresh_changed(self) -> None:
+        """Rebuild now and repaint only the cells that differ from the last frame.
+
+        Textual sends every cell of a refreshed region to the terminal; between two
+        epochs most of the plot (empty rows, axes, the flat end of a curve) is unchanged,
+        and over SSH those bytes are most of the traffic.
+        """
+        before = self._cached
+        size = (self.size.width, self.size.height)
+        if before is None or self._cached_size != size:
+            self.refresh()
+            return
+        after = self.render()
+        if after is before:
+            return
+        regions = _changed_regions(before, after, size[0])
+        if regions is None:
+            self.refresh()
+        elif regions:
+            self.refresh(*regions)
 
     def _window(self, n: int) -> tuple[int, int]:
         """Index range [lo, hi) of the epochs on screen."""
@@ -329,6 +353,40 @@ class CurvesPlot(PlotextPlot):
         return None if index is None else index + 1
 
 
+def _changed_regions(before: Text, after: Text, width: int) -> list[Region] | None:
+    """Per line, one region from its first to its last changed cell; None if the shape changed.
+
+    One region per line, not one per changed run: Textual (8.x) writes a partly refreshed
+    line from the start of the changed run to the end of the widget's line, so several
+    runs on one line would each resend the rest of it.
+    """
+    old_lines, new_lines = before.split("\n"), after.split("\n")
+    if len(old_lines) != len(new_lines):
+        return None
+    regions: list[Region] = []
+    for y, (old, new) in enumerate(zip(old_lines, new_lines)):
+        if old.plain == new.plain and old.spans == new.spans and old.style == new.style:
+            continue
+        old_cells, new_cells = _cells(old), _cells(new)
+        changed = [x for x, (was, now) in enumerate(zip(old_cells, new_cells)) if was != now]
+        first = changed[0] if changed else min(len(old_cells), len(new_cells))
+        last = changed[-1] + 1 if changed else first
+        if len(old_cells) != len(new_cells):
+            last = max(len(old_cells), len(new_cells))
+        last = min(width, last)
+        if last > first:
+            regions.append(Region(first, y, last - first, 1))
+    return regions
+
+
+def _cells(line: Text) -> list:
+    """(character, style) for each cell of one line of plotext's output (one cell per character)."""
+    styles: list = [line.style] * len(line.plain)
+    for span in line.spans:
+        styles[span.start:span.end] = [span.style] * (min(span.end, len(styles)) - span.start)
+    return list(zip(line.plain, styles))
+
+
 class TrainingCurves(Vertical):
     """A legend line over the plot; the view options (metric, log scale, follow) live here."""
 
@@ -372,7 +430,8 @@ class TrainingCurves(Vertical):
         self.plot.data_changed()
 
     def refresh_plot(self) -> None:
-        self.plot.refresh()
+        """Show the data as it is now, repainting only what changed."""
+        self.plot.refresh_changed()
 
     def next_metric(self) -> str:
         bases = metric_bases(self.plot.history)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import time
+
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widget import Widget
 
 
@@ -23,25 +25,52 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+#: Most repaints of the progress line per second; a fast run's batch ticks and epoch ends are coalesced.
+REPAINTS_PER_SECOND = 5
+
+
 class EpochProgress(Widget):
-    """One line that changes at most as often as batch ticks arrive (the producer throttles them)."""
+    """One line, repainted at most ``REPAINTS_PER_SECOND`` (the last change always shows)."""
 
     DEFAULT_CSS = """
     EpochProgress { height: 1; }
     """
 
-    epoch: reactive[int] = reactive(0)
+    epoch: var[int] = var(0)
     """The epoch in progress (or the last finished one), 1-based."""
-    target: reactive[int] = reactive(0)
+    target: var[int] = var(0)
     """The epoch training runs up to."""
-    step: reactive[int] = reactive(0)
+    step: var[int] = var(0)
     """Batches done in the current epoch."""
-    steps: reactive[int | None] = reactive(None)
+    steps: var[int | None] = var(None)
     """Batches per epoch, when known."""
-    seconds_per_epoch: reactive[float | None] = reactive(None)
+    seconds_per_epoch: var[float | None] = var(None)
     """Recent mean epoch duration."""
-    active: reactive[bool] = reactive(False)
+    active: var[bool] = var(False)
     """True while training (the time left is only meaningful then)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._painted_at = -1.0
+        self._repaint_timer = None
+
+    def _watch_any(self) -> None:
+        """Repaint now, or once the rate allows (one pending repaint at most)."""
+        if self._repaint_timer is not None:
+            return
+        wait = self._painted_at + 1 / REPAINTS_PER_SECOND - time.monotonic()
+        if wait <= 0 or not self.is_mounted:
+            self._repaint()
+        else:
+            self._repaint_timer = self.set_timer(wait, self._repaint)
+
+    def _repaint(self) -> None:
+        self._repaint_timer = None
+        self._painted_at = time.monotonic()
+        self.refresh()
+
+    watch_epoch = watch_target = watch_step = watch_steps = _watch_any
+    watch_seconds_per_epoch = watch_active = _watch_any
 
     def eta_seconds(self) -> float | None:
         if not self.active or self.seconds_per_epoch is None:
