@@ -177,6 +177,8 @@ class CurvesPlot(PlotextPlot):
         self._cache_key: tuple | None = None
         self._cached: Text | None = None
         self._cached_size: tuple[int, int] | None = None
+        #: True when the next render must show the newest data (else only a view change does).
+        self._take_new_data = True
         self._smoothing = _SmoothingCache()
         #: Seconds the last rebuild took (the benchmark and the tests read it).
         self.last_build_seconds = 0.0
@@ -190,9 +192,14 @@ class CurvesPlot(PlotextPlot):
         self.previous_attempts = list(previous_attempts or [])
         self._smoothing.clear()
         self.data_changed()
+        self._take_new_data = True  # a different history shows at the next render, whoever asks
 
     def data_changed(self) -> None:
-        """Mark the plot stale; the owner decides when to ``refresh`` (coalescing)."""
+        """Mark the plot stale; the owner decides when to show it (``refresh_changed``, coalescing).
+
+        Until then a repaint shows the frame already on screen, so the lines that
+        ``refresh_changed`` leaves alone always match what the terminal has.
+        """
         self._version += 1
 
     @property
@@ -224,10 +231,13 @@ class CurvesPlot(PlotextPlot):
             self.legend = legend
 
     def render(self):
-        key = (self._version, self.size.width, self.size.height, self.app.theme,
-               self.metric, self.log_scale, self.follow)
-        if key == self._cache_key and self._cached is not None:
-            return self._cached
+        view = (self.size.width, self.size.height, self.app.theme, self.metric, self.log_scale, self.follow)
+        if self._cached is not None and self._cache_key is not None:
+            if view == self._cache_key[1:] and (not self._take_new_data or self._cache_key[0] == self._version):
+                self._take_new_data = False
+                return self._cached
+        self._take_new_data = False
+        key = (self._version, *view)
         started = time.perf_counter()
         self.last_points_plotted = 0
         self._y_range = (math.inf, -math.inf)
@@ -248,8 +258,10 @@ class CurvesPlot(PlotextPlot):
         before = self._cached
         size = (self.size.width, self.size.height)
         if before is None or self._cached_size != size:
+            self._take_new_data = True
             self.refresh()
             return
+        self._take_new_data = True
         after = self.render()
         if after is before:
             return

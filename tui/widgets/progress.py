@@ -69,8 +69,13 @@ class EpochProgress(Widget):
         self._painted_at = time.monotonic()
         self.refresh()
 
-    watch_epoch = watch_target = watch_step = watch_steps = _watch_any
-    watch_seconds_per_epoch = watch_active = _watch_any
+    def watch_active(self) -> None:
+        """Training started or stopped: show the line as it is now, not after the rate's wait."""
+        if self._repaint_timer is not None:
+            self._repaint_timer.stop()
+        self._repaint()
+
+    watch_epoch = watch_target = watch_step = watch_steps = watch_seconds_per_epoch = _watch_any
 
     def eta_seconds(self) -> float | None:
         if not self.active or self.seconds_per_epoch is None:
