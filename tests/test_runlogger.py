@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -90,36 +88,3 @@ def test_batch_progress_is_throttled(tmp_path: Path):
     lines = path.read_text().splitlines()
     assert sum('"type":"batch"' in line for line in lines) == 0  # 96 batches per epoch, none due yet
     assert sum('"type":"epoch"' in line for line in lines) == 2
-
-
-def test_runlogger_cost_against_a_bare_fit_and_the_progress_bar(tmp_path: Path, capsys):
-    """Prints the medians; timings on a shared 2-core machine are reported, not asserted."""
-    import io
-    import contextlib
-
-    from epochwatch.engine import RunLogger
-
-    x, y, xv, yv = tiny_data(samples=2048)
-
-    def timed(callbacks, verbose):
-        model = tiny_model()
-        model.fit(x, y, epochs=1, steps_per_epoch=2, verbose=0)  # build and trace outside the timing
-        started = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            model.fit(x, y, validation_data=(xv, yv), epochs=5, batch_size=16, verbose=verbose,
-                      callbacks=callbacks)
-        return time.perf_counter() - started
-
-    results = {"bare": [], "RunLogger": [], "progress bar": []}
-    for repeat in range(3):
-        results["bare"].append(timed([], 0))
-        with RunLogger(tmp_path / f"cost-{repeat}.jsonl") as logger:
-            results["RunLogger"].append(timed([logger], 0))
-        results["progress bar"].append(timed([], 1))
-    medians = {name: statistics.median(times) for name, times in results.items()}
-    assert all(m > 0 for m in medians.values())
-    assert len(read_runlog(tmp_path / "cost-0.jsonl")) == 5
-    with capsys.disabled():
-        bare = medians["bare"]
-        print("\nRunLogger cost (5 epochs x 96 steps, median of 3): "
-              + ", ".join(f"{name} {m:.3f} s ({(m / bare - 1) * 100:+.1f} %)" for name, m in medians.items()))
