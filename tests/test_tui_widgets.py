@@ -211,3 +211,15 @@ async def test_ascii_plots_hold_nothing_but_ascii():
         assert all(ord(ch) < 128 for ch in text), sorted({ch for ch in text if ord(ch) >= 128})
         legend = str(curves.query_one("#curves-legend").content)
         assert "--" in legend and "━" not in legend
+
+
+def test_column_means_are_each_columns_mean_ignoring_gaps():
+    from epochwatch.tui.widgets.decimate import column_means
+
+    y = np.arange(1000, dtype=float)
+    y[5] = np.nan
+    xs, means = column_means(y, 1, 10)
+    assert len(xs) == len(means) == 10
+    np.testing.assert_allclose(means[1:], [np.mean(y[i * 100:(i + 1) * 100]) for i in range(1, 10)])
+    assert means[0] == pytest.approx(np.nanmean(y[:100]))
+    assert xs[0] == pytest.approx(50.5) and xs[-1] == pytest.approx(950.5)

@@ -26,11 +26,14 @@ from textual_plotext import PlotextPlot
 from epochwatch.engine.diagnosis import higher_is_better
 from epochwatch.engine.history import History
 
-from .decimate import EmaState, best_index, decimate_epochs, ema_extend
+from .decimate import EmaState, best_index, column_means, decimate_epochs, ema_extend
 from .text import update_if_changed
 
 #: TensorBoard's default smoothing weight.
 SMOOTHING = 0.6
+#: With this many epochs a column or more, the smoothed line is each column's mean: the
+#: moving average's few epochs of smoothing could not be seen, and it costs a pass over them all.
+COLUMN_MEAN_RATIO = 32
 #: Epochs kept on screen when following the end of the run.
 FOLLOW_EPOCHS = 100
 #: Metric names where larger is better (the best epoch is the maximum).
@@ -280,9 +283,12 @@ class CurvesPlot(PlotextPlot):
     def _series(self, owner: History, name: str, lo: int, hi: int, columns: int,
                 smoothed: bool) -> tuple[list[float], list[float]]:
         values = owner[name]
-        if smoothed:
-            values = self._smoothing.get(owner, name, values)
-        xs, ys = decimate_epochs(values[lo:hi], lo + 1, columns)
+        if smoothed and hi - lo >= COLUMN_MEAN_RATIO * columns:
+            xs, ys = column_means(values[lo:hi], lo + 1, columns)
+        else:
+            if smoothed:
+                values = self._smoothing.get(owner, name, values)
+            xs, ys = decimate_epochs(values[lo:hi], lo + 1, columns)
         if self.log_scale:
             ys = np.where(ys > 0, ys, np.nan)
         keep = np.isfinite(ys)

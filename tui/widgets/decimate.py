@@ -57,6 +57,22 @@ def decimate_epochs(y: np.ndarray, first_epoch: int, columns: int) -> tuple[np.n
     return np.repeat(centres, 2), ys
 
 
+def column_means(y: np.ndarray, first_epoch: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of each column's epochs (NaN ignored): the smoothed line of a run far longer
+    than the plot is wide, where an epoch-by-epoch moving average would be invisible anyway."""
+    y = np.asarray(y, dtype=np.float64)
+    n = len(y)
+    columns = max(1, min(int(columns), n))
+    starts = (np.arange(columns, dtype=np.int64) * n) // columns
+    stops = np.append(starts[1:], n)
+    finite = np.isfinite(y)
+    sums = np.add.reduceat(np.where(finite, y, 0.0), starts)
+    counts = np.add.reduceat(finite.astype(np.int64), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return first_epoch + (starts + stops - 1) / 2.0, means
+
+
 def best_index(values: np.ndarray, higher_is_better: bool = False) -> int | None:
     """Index of the first best finite value (None if there is none), without a pass that copies the series.
 
