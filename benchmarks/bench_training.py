@@ -57,9 +57,10 @@ class _PlainFit:
         self.epoch = 0
 
     def train(self, epochs: int) -> float:
-        sink = open(os.devnull, "w") if self.verbose else None
+        # the progress bar draws itself only on a terminal: give it a real one (a drained pty)
+        sink = _Terminal() if self.verbose else None
         started = time.perf_counter()
-        with contextlib.redirect_stdout(sink) if sink else contextlib.nullcontext():
+        with contextlib.redirect_stdout(sink.file) if sink else contextlib.nullcontext():
             self.model.fit(**self.data, initial_epoch=self.epoch, epochs=self.epoch + epochs,
                            verbose=self.verbose, callbacks=self.callbacks)
         elapsed = time.perf_counter() - started
@@ -67,6 +68,32 @@ class _PlainFit:
             sink.close()
         self.epoch += epochs
         return elapsed
+
+
+class _Terminal:
+    """A pseudo-terminal whose output a thread reads and drops, as a terminal emulator would."""
+
+    def __init__(self) -> None:
+        import pty
+        import threading
+
+        self._master, slave = pty.openpty()
+        self.file = os.fdopen(slave, "w", buffering=1)
+        assert self.file.isatty()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        try:
+            while os.read(self._master, 65536):
+                pass
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.file.close()
+        self._reader.join(timeout=2)
+        os.close(self._master)
 
 
 class _Monitored:
