@@ -17,6 +17,8 @@ from pathlib import Path
 
 from epochwatch.themes import DEFAULT_THEME, THEME_NAMES
 
+from .argtypes import whole_number
+
 #: The scenario ``epochwatch demo`` trains when none is named: it shows a verdict change live.
 DEFAULT_SCENARIO = "overfit"
 #: Seconds to wait for the training thread after the screen closed before leaving anyway.
@@ -25,18 +27,8 @@ _EXIT_GRACE = 3.0
 _SIGNAL_GRACE = 10.0
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _add_display_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--epochs", type=_positive_int, default=None, help="epochs to train (default: the source's own)")
+    parser.add_argument("--epochs", type=whole_number(1), default=None, help="epochs to train (default: the source's own)")
     parser.add_argument("--theme", choices=list(THEME_NAMES), default=DEFAULT_THEME, help="colour theme (t cycles)")
     parser.add_argument("--log-dir", default="epochwatch-runs", metavar="DIR",
                         help="where the run log goes (default: ./epochwatch-runs)")
@@ -62,7 +54,7 @@ def add_live_commands(subparsers: argparse._SubParsersAction) -> None:
     run = subparsers.add_parser("run", help="train your own train.py live",
                                 description="Train train.py (build_model(), load_data(), optional EPOCHS) live.")
     run.add_argument("script", help="path to a Python file defining build_model() and load_data()")
-    run.add_argument("--batch-size", type=_positive_int, default=None, help="override the script's batch size")
+    run.add_argument("--batch-size", type=whole_number(1), default=None, help="override the script's batch size")
     run.add_argument("--strategy", choices=["mirrored"], default=None,
                      help="build and train under tf.distribute.MirroredStrategy (all local GPUs)")
     _add_display_options(run)
@@ -73,7 +65,7 @@ def add_live_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Rebuild the model from the script or demo named in RUNLOG's header, load the checkpoint "
                     "saved beside it and train on from the next epoch, appending to the same run log.")
     resume.add_argument("runlog", metavar="RUNLOG", help="the run log (.jsonl) of the interrupted run")
-    resume.add_argument("--epochs", type=_positive_int, default=None,
+    resume.add_argument("--epochs", type=whole_number(1), default=None,
                         help="train up to this epoch number (default: the run's own target)")
     resume.add_argument("--theme", choices=list(THEME_NAMES), default=DEFAULT_THEME, help="colour theme")
     resume.add_argument("--no-tui", action="store_true", help="no screen: one plain line per epoch")

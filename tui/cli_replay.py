@@ -13,27 +13,9 @@ from pathlib import Path
 
 from epochwatch.themes import DEFAULT_THEME, THEME_NAMES
 
+from .argtypes import positive_number, whole_number
+
 EXIT_BAD_INPUT = 2
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
-def _epoch(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def add_replay_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -43,9 +25,9 @@ def add_replay_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Replay saved histories (Keras JSON, CSVLogger CSV, run logs, TensorBoard log dirs) "
                     "in the monitor's screens; several files are overlaid.")
     replay.add_argument("files", nargs="+", metavar="FILE", help="history files or TensorBoard log directories")
-    replay.add_argument("--speed", type=_positive_float, default=None, metavar="EPOCHS_PER_SECOND",
+    replay.add_argument("--speed", type=positive_number, default=None, metavar="EPOCHS_PER_SECOND",
                         help="replay speed (default: the whole run in about 15 s)")
-    replay.add_argument("--at", type=_epoch, default=None, metavar="EPOCH", help="start paused at this epoch")
+    replay.add_argument("--at", type=whole_number(0), default=None, metavar="EPOCH", help="start paused at this epoch")
     replay.add_argument("--export", default=None, metavar="PATH",
                         help="write the final frame (.svg) or a report (.md) and exit; needs no terminal")
     replay.add_argument("--monitor", default="val_loss", help="the validation metric to judge (default: val_loss)")
