@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,12 @@ def test_demo_in_a_real_terminal(tmp_path: Path):
         words = ("UNDERFITTING", "GOOD FIT", "OVERFITTING", "DIVERGED", "NOT ENOUGH DATA")
         assert any(word in screen for word in words), screen
         assert "bias" in screen and "variance" in screen
+        # TensorFlow's C++ logging goes to a file beside the run logs, not over the screen
+        for chatter in ("I0000", "cuda", "oneDNN", "absl"):
+            assert chatter not in screen, screen
+        tmux("send-keys", "-t", session, "e")  # extend: the target rises and training goes on
+        screen = wait_for_screen(session, lambda s: re.search(r"Epoch \d+/(?!8\b)\d+", s) is not None, 60,
+                                 "the extension")
         tmux("send-keys", "-t", session, "q")
         deadline = time.monotonic() + 10
         while not status_file.exists() and time.monotonic() < deadline:
@@ -69,3 +76,4 @@ def test_demo_in_a_real_terminal(tmp_path: Path):
             subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     runs = list((tmp_path / "epochwatch-runs").glob("*seed-underfit*.jsonl"))
     assert len(runs) == 1
+    assert (tmp_path / "epochwatch-runs" / "native-stderr.log").is_file()

@@ -217,9 +217,12 @@ def _install_signal_handlers(app) -> tuple[dict, list[int]]:
 
 
 def _run_app(app) -> int:
+    from .terminal import native_output_to
+
     previous, received = _install_signal_handlers(app)
     try:
-        result = app.run()
+        with native_output_to(app.log_dir):
+            result = app.run()
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
