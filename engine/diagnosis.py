@@ -641,6 +641,11 @@ def diagnose(
         reasons.append(f"Bias {bias:.2f}, variance {variance:.2f} of the baseline {_fmt(L0)} ({base_src}).")
     if gain >= WORTH_GAIN:
         adv.append(f"The best weights so far are those of epoch {best}.")
+    elif gain >= DONE_GAIN:
+        adv.append(
+            f"Optional: about {n} more epochs would gain about {_pct(gain)}; stop here unless that matters "
+            f"(the best weights are those of epoch {best})."
+        )
     elif best < n:
         adv.append(f"The best weights are those of epoch {best}; more epochs are not worth the time.")
     else:
