@@ -9,28 +9,19 @@ read and compare, and a float conversion only ~10 times a second.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from typing import Callable, Mapping
 
 import keras
 
 from .events import BatchProgress, EpochBegin, EpochEnd, Listener, TrainBegin
+from .formats.runlog import scalar_logs
 from .history import History
+from .throttle import PROGRESS_INTERVAL, Throttle
 
 #: Seconds between two BatchProgress events.
-PROGRESS_INTERVAL = 0.1
 
 
-def scalar_logs(logs: Mapping[str, object] | None) -> dict[str, float]:
-    """Keras logs as plain floats; values that are not scalars are left out."""
-    out: dict[str, float] = {}
-    for key, value in (logs or {}).items():
-        try:
-            out[str(key)] = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            continue
-    return out
 
 
 class EpochwatchCallback(keras.callbacks.Callback):
@@ -76,9 +67,7 @@ class EpochwatchCallback(keras.callbacks.Callback):
         self._between_batches = between_batches
         self._halt_requested = halt_requested or (lambda: False)
         self._quit_requested = quit_requested or (lambda: False)
-        self._interval = progress_interval
-        self._progress_lock = threading.Lock()
-        self._next_progress = 0.0
+        self._progress = Throttle(progress_interval)
         self._epoch = initial_epoch  # 1-based number of the epoch running (or last run)
         self._epoch_started = 0.0
         self._first_epoch = True
@@ -110,7 +99,7 @@ class EpochwatchCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self._epoch = int(epoch) + 1
         self._epoch_started = time.monotonic()
-        self._next_progress = self._epoch_started + self._interval
+        self._progress.restart()
         self._emit(EpochBegin(attempt=self._attempt, epoch=self._epoch, target_epochs=self._target_epochs()))
 
     def on_train_batch_begin(self, batch, logs=None) -> None:
@@ -124,23 +113,16 @@ class EpochwatchCallback(keras.callbacks.Callback):
             self.model.stop_evaluating = True
 
     def on_train_batch_end(self, batch, logs=None) -> None:
-        now = time.monotonic()
-        if now < self._next_progress or not self._progress_lock.acquire(blocking=False):
+        if not self._progress.due():
             return
-        try:
-            if now < self._next_progress:
-                return
-            self._next_progress = now + self._interval
-            values = scalar_logs(logs)
-            step, steps = int(batch) + 1, self._steps()
-            if not self._keep_going:
-                self._check_finite(values)
-            self._emit(BatchProgress(attempt=self._attempt, epoch=self._epoch, step=step, steps=steps,
-                                     logs=values))
-            if self._runlog is not None:
-                self._runlog.batch(self._epoch, step, steps, values, attempt=self._attempt)
-        finally:
-            self._progress_lock.release()
+        values = scalar_logs(logs)
+        step, steps = int(batch) + 1, self._steps()
+        if not self._keep_going:
+            self._check_finite(values)
+        self._emit(BatchProgress(attempt=self._attempt, epoch=self._epoch, step=step, steps=steps,
+                                 logs=values))
+        if self._runlog is not None:
+            self._runlog.batch(self._epoch, step, steps, values, attempt=self._attempt)
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         values = scalar_logs(logs)

@@ -10,15 +10,14 @@ seconds into a buffered file, and each epoch costs one line and one fsync.
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import keras
 
-from .formats.runlog import RunLogWriter, _scalar_logs
+from .formats.runlog import RunLogWriter, scalar_logs
+from .throttle import PROGRESS_INTERVAL, Throttle
 
 #: Seconds between two batch-progress lines.
-PROGRESS_INTERVAL = 0.1
 
 
 class RunLogger(keras.callbacks.Callback):
@@ -38,12 +37,10 @@ class RunLogger(keras.callbacks.Callback):
         super().__init__()
         self.path = os.fspath(path)
         self.run_name = run or os.path.splitext(os.path.basename(self.path))[0]
-        self._interval = progress_interval
+        self._progress = Throttle(progress_interval)
         self._meta = dict(meta or {})
         self._append = append
         self._writer: RunLogWriter | None = None
-        self._lock = threading.Lock()
-        self._next_progress = 0.0
         self._epoch = 0  # 1-based epoch running
         self._last_logged = 0  # last epoch written
         self._attempt = 1
@@ -75,21 +72,14 @@ class RunLogger(keras.callbacks.Callback):
         self._fit_first_epoch = False
         self._epoch = number
         self._epoch_started = time.monotonic()
-        self._next_progress = self._epoch_started + self._interval
+        self._progress.restart()
 
     def on_train_batch_end(self, batch, logs=None) -> None:
-        now = time.monotonic()
-        if now < self._next_progress or not self._lock.acquire(blocking=False):
+        if not self._progress.due():
             return
-        try:
-            if now < self._next_progress:
-                return
-            self._next_progress = now + self._interval
-            steps = (self.params or {}).get("steps")
-            self._writer.batch(self._epoch, int(batch) + 1, steps if isinstance(steps, int) else None,
-                               _scalar_logs(logs or {}), attempt=self._attempt)
-        finally:
-            self._lock.release()
+        steps = (self.params or {}).get("steps")
+        self._writer.batch(self._epoch, int(batch) + 1, steps if isinstance(steps, int) else None,
+                           scalar_logs(logs), attempt=self._attempt)
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         number = int(epoch) + 1

@@ -56,10 +56,10 @@ MARKER_EVENTS = ("start", "stop", "extend", "restart", "resume", "finish", "fail
 HEADER_FIELDS = ("run", "experiment", "keras_version", "device", "started")
 
 
-def _scalar_logs(logs: Mapping[str, object]) -> dict[str, float]:
-    """Logs as plain floats; values that are not scalars (per-class arrays) are left out."""
+def scalar_logs(logs: Mapping[str, object] | None) -> dict[str, float]:
+    """Keras logs as plain floats; values that are not scalars (per-class arrays) are left out."""
     out: dict[str, float] = {}
-    for key, value in logs.items():
+    for key, value in (logs or {}).items():
         try:
             out[str(key)] = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -155,7 +155,7 @@ class RunLogWriter:
             "type": "epoch", "epoch": int(epoch), "attempt": int(attempt),
             "time": time.time() if wall_time is None else float(wall_time),
             "seconds": None if seconds is None else float(seconds),
-            "logs": _scalar_logs(logs),
+            "logs": scalar_logs(logs),
         }, sync=True)
 
     def batch(self, epoch: int, step: int, steps: int | None, logs: Mapping[str, float], *,
@@ -164,7 +164,7 @@ class RunLogWriter:
         self._write({
             "type": "batch", "epoch": int(epoch), "step": int(step),
             "steps": None if steps is None else int(steps), "attempt": int(attempt),
-            "time": time.time(), "logs": _scalar_logs(logs),
+            "time": time.time(), "logs": scalar_logs(logs),
         }, sync=False)
 
     def marker(self, event: str, epoch: int, *, attempt: int = 1, **info: object) -> None:
