@@ -19,6 +19,7 @@ from textual import events
 from epochwatch.engine.formats import read_runlog
 from epochwatch.engine.scripts import TrainingSource, load_script
 from epochwatch.tui.app import create_app
+from pilot_helpers import wait_for
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -67,14 +68,6 @@ def counted_source(counter: FitCounter, epochs: int = 8) -> TrainingSource:
 
     return TrainingSource(name="storm", build_model=build_model, load_data=load_data, epochs=epochs,
                           origin={"test": "storm"})
-
-
-async def wait_for(pilot, predicate, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await pilot.pause(0.02)
 
 
 def contiguous(numbers: list[int]) -> bool:

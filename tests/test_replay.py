@@ -20,6 +20,7 @@ from epochwatch.tui.widgets.strip import VerdictStrip
 from epochwatch.tui.widgets.verdict import VerdictPanel
 
 from keras_runs import fit_all_formats
+from pilot_helpers import wait_for
 
 pytestmark = pytest.mark.timeout(300)
 TEXTBOOK = Path(epochwatch.engine.__path__[0]) / "examples" / "textbook-500-epochs.json"
@@ -74,14 +75,6 @@ def test_long_runs_are_judged_at_bounded_points_and_memory_is_printed(capsys):
     with capsys.disabled():
         print(f"\n1M-epoch replay model: strip of 100 cells + next change in {elapsed:.2f} s, "
               f"peak traced memory {peak / 2**20:.0f} MiB")
-
-
-async def wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await pilot.pause(0.02)
 
 
 async def test_replay_screen_shows_what_was_known_at_each_epoch():

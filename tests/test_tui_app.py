@@ -15,6 +15,7 @@ import pytest
 from epochwatch.engine.formats import read_runlog
 from epochwatch.engine.scripts import TrainingSource
 from epochwatch.tui.app import create_app
+from pilot_helpers import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -40,15 +41,6 @@ def tiny_source(epochs: int = 6, samples: int = 64) -> TrainingSource:
 
     return TrainingSource(name="tiny", build_model=build_model, load_data=load_data, epochs=epochs,
                           description="test model", origin={"test": "tiny"})
-
-
-async def wait_for(pilot, predicate, timeout: float = 60.0, what: str = "condition") -> None:
-    """Let the app run until ``predicate()`` holds; fail naming ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await pilot.pause(0.02)
 
 
 def screen_text(app) -> str:
