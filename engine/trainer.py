@@ -523,7 +523,8 @@ class Trainer:
             if reason != "finished":
                 self._paused = True
             more_to_do = reason == "finished" and self._done < self.target_epochs
-        self._marker("finish" if reason == "finished" else "stop", done, reason=reason)
+        verdict = self._last_diagnosis.verdict if self._last_diagnosis is not None else None
+        self._marker("finish" if reason == "finished" else "stop", done, reason=reason, verdict=verdict)
         self._emit(TrainEnd(attempt=self.attempt, epoch=done, reason=reason))
         if more_to_do or restarting:
             return  # an extension or a restart follows at once

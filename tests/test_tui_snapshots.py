@@ -11,6 +11,7 @@ import html
 import os
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -144,4 +145,29 @@ async def test_start_screen_replays_a_recent_run(tmp_path: Path, monkeypatch):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), timeout=10, what="the replay screen")
         assert app.screen.total == 20
+        await pilot.press("q")
+
+
+async def test_start_screen_shows_the_verdict_a_finished_run_ended_with(tmp_path: Path, monkeypatch):
+    from epochwatch.engine.events import TrainEnd
+    from epochwatch.engine.trainer import Trainer
+
+    ends = []
+    trainer = Trainer(tiny_source(epochs=6), listener=lambda e: ends.append(e) if isinstance(e, TrainEnd) else None,
+                      log_dir=tmp_path / "epochwatch-runs")
+    thread = threading.Thread(target=trainer.run)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not ends:
+        assert time.monotonic() < deadline, "training did not end"
+        time.sleep(0.05)
+    trainer.quit()
+    thread.join(30)
+    word = trainer.last_diagnosis.verdict.replace("_", " ").upper()
+    monkeypatch.chdir(tmp_path)
+    app = create_app(theme="dark")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = save(app, tmp_path, "start-verdict")
+        assert trainer.run_log_path.name in text and word in text
         await pilot.press("q")
