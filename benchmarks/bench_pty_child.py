@@ -19,7 +19,7 @@ def main() -> int:
     from epochwatch.engine.diagnosis import Diagnoser
     from epochwatch.engine.events import BatchProgress, EpochBegin, EpochEnd, TrainBegin
     from epochwatch.engine.history import History
-    from epochwatch.tui.app import EpochwatchApp
+    from epochwatch.tui.app import EpochwatchApp, TrainingOptions
 
     from bench_common import synthetic_metrics
 
@@ -29,7 +29,7 @@ def main() -> int:
         release.wait()
         raise RuntimeError("benchmark over")
 
-    app = EpochwatchApp(loader=loader, log_dir=None)
+    app = EpochwatchApp(loader=loader, options=TrainingOptions(log_dir=None))
 
     def feed() -> None:
         while app.monitor is None or not app.monitor.is_mounted:

@@ -60,7 +60,7 @@ def _producer(screen, seconds: float, epochs_per_second: int, batches_per_epoch:
 async def _keeping_up(seconds: float) -> dict:
     from textual import events
 
-    from epochwatch.tui.app import EpochwatchApp
+    from epochwatch.tui.app import EpochwatchApp, TrainingOptions
     from epochwatch.tui.screens.monitor import MonitorScreen
     from epochwatch.tui.widgets.curves import TrainingCurves
 
@@ -70,7 +70,7 @@ async def _keeping_up(seconds: float) -> dict:
         release.wait()
         raise RuntimeError("benchmark over")  # the screen shows it as a failed start; nothing trained
 
-    app = EpochwatchApp(loader=loader, log_dir=None)
+    app = EpochwatchApp(loader=loader, options=TrainingOptions(log_dir=None))
     result: dict = {}
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from epochwatch.themes import DEFAULT_THEME, TCSS_PATH, THEMES
 
 from .screens.help import HelpScreen
-from .screens.monitor import MonitorScreen
+from .screens.monitor import MonitorScreen, TrainingOptions
 
 if TYPE_CHECKING:
     from epochwatch.engine.scripts import TrainingSource
@@ -41,14 +41,9 @@ class EpochwatchApp(App[int]):
         *,
         loader: Callable[[], TrainingSource] | None = None,
         run_name: str | None = None,
-        epochs: int | None = None,
-        batch_size: int | None = None,
-        log_dir: str | Path | None = "epochwatch-runs",
+        options: TrainingOptions = TrainingOptions(),
         theme: str = DEFAULT_THEME,
-        keep_going: bool = False,
         ascii_plots: bool = False,
-        resume: Resume | None = None,
-        strategy: str | None = None,
     ) -> None:
         super().__init__()
         for definition in THEMES.values():
@@ -59,15 +54,10 @@ class EpochwatchApp(App[int]):
         self._source = source
         self._loader = loader
         self._run_name = run_name
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.log_dir = log_dir
-        #: Train on when the loss is no longer finite (``--keep-going``).
-        self.keep_going = keep_going
+        #: How the monitor trains (epochs, run-log folder, resume, ...).
+        self.options = options
         #: Plots in plain ASCII (``--ascii``, or a terminal that is not UTF-8).
         self.ascii_plots = ascii_plots
-        self.resume = resume
-        self.strategy = strategy
         self.monitor: MonitorScreen | None = None
         self._quit_deadline: float | None = None
 
@@ -81,9 +71,7 @@ class EpochwatchApp(App[int]):
 
     def _open_monitor(self, source, loader, run_name) -> None:
         self.monitor = MonitorScreen(
-            source, loader=loader, run_name=run_name, epochs=self.epochs,
-            batch_size=self.batch_size, log_dir=self.log_dir, keep_going=self.keep_going,
-            resume_plan=self.resume, strategy=self.strategy,
+            source, loader=loader, run_name=run_name, options=self.options,
         )
         self.push_screen(self.monitor)
 
@@ -154,7 +142,7 @@ def create_app(
 
     loader = load_scenario if source is None and scenario is not None else None
     return EpochwatchApp(
-        source, loader=loader, run_name=scenario, epochs=epochs, batch_size=batch_size,
-        log_dir=log_dir, theme=theme, keep_going=keep_going, ascii_plots=ascii_plots, resume=resume,
-        strategy=strategy,
+        source, loader=loader, run_name=scenario, theme=theme, ascii_plots=ascii_plots,
+        options=TrainingOptions(epochs=epochs, batch_size=batch_size, log_dir=log_dir, keep_going=keep_going,
+                                resume=resume, strategy=strategy),
     )

@@ -221,7 +221,7 @@ def _run_app(app) -> int:
 
     previous, received = _install_signal_handlers(app)
     try:
-        with native_output_to(app.log_dir):
+        with native_output_to(app.options.log_dir):
             result = app.run()
     finally:
         for signum, handler in previous.items():

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from epochwatch.themes import DEFAULT_THEME
 
 from .app import EpochwatchApp
+from .screens.monitor import TrainingOptions
 from .screens.help import HelpScreen
 
 
@@ -21,7 +22,7 @@ class ViewerApp(EpochwatchApp):
     """Shows one viewer screen (replay or watch); nothing trains here."""
 
     def __init__(self, make_screen: Callable[[], Screen], *, theme: str = DEFAULT_THEME) -> None:
-        super().__init__(None, log_dir=None, theme=theme)
+        super().__init__(None, options=TrainingOptions(log_dir=None), theme=theme)
         self._make_screen = make_screen
         self.viewer: Screen | None = None
 

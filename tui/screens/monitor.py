@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -38,6 +39,22 @@ from ..widgets.verdict import VerdictPanel
 if TYPE_CHECKING:
     from epochwatch.engine.scripts import TrainingSource
     from epochwatch.engine.trainer import Resume, Trainer
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """How the monitor trains: the Trainer's keyword arguments as the command line set them."""
+
+    epochs: int | None = None
+    batch_size: int | None = None
+    log_dir: str | Path | None = "epochwatch-runs"  # None: no run log (--no-log)
+    keep_going: bool = False  # train on through a non-finite loss
+    resume: Resume | None = None  # the run being resumed (``epochwatch resume``)
+    strategy: str | None = None  # "mirrored": tf.distribute.MirroredStrategy
+
+    def trainer_kwargs(self) -> dict:
+        """The fields as keyword arguments (not deep-copied: ``resume`` carries a History)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
 
 #: Most redraws of the plot per second; epochs arriving faster are coalesced. Four a second
 #: reads as live, and keeps a fast run under 50 KB/s to the terminal (over SSH): at ten a
@@ -85,26 +102,15 @@ class MonitorScreen(Screen[None]):
         *,
         loader: Callable[[], TrainingSource] | None = None,
         run_name: str | None = None,
-        epochs: int | None = None,
-        batch_size: int | None = None,
-        log_dir: str | Path | None = "epochwatch-runs",
-        keep_going: bool = False,
-        resume_plan: Resume | None = None,
-        strategy: str | None = None,
+        options: TrainingOptions = TrainingOptions(),
     ) -> None:
         super().__init__()
         if source is None and loader is None:
             raise ValueError("MonitorScreen needs a source or a loader")
-        self.keep_going = keep_going
-        #: The run being resumed (``epochwatch resume``), else None.
-        self.resume_plan = resume_plan
-        self.strategy = strategy
+        self.options = options
         self.source = source
         self._loader = loader
         self.run_name = run_name or (source.name if source else "")
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.log_dir = log_dir
         self.trainer: Trainer | None = None
         self.history = History()
         self.previous_attempts: list[History] = []
@@ -146,8 +152,8 @@ class MonitorScreen(Screen[None]):
     def on_mount(self) -> None:
         header = self.query_one(RunHeader)
         header.run_name = self.run_name
-        header.run_log = "no run log" if self.log_dir is None else "run log: …"
-        plan = self.resume_plan
+        header.run_log = "no run log" if self.options.log_dir is None else "run log: …"
+        plan = self.options.resume
         if plan is not None:
             # a resumed run shows its earlier epochs too
             self.history = plan.history.copy()
@@ -198,9 +204,7 @@ class MonitorScreen(Screen[None]):
             from epochwatch.engine.trainer import Trainer
 
             trainer = Trainer(
-                source, epochs=self.epochs, listener=self._on_engine_event,
-                batch_size=self.batch_size, log_dir=self.log_dir, run_name=None,
-                keep_going=self.keep_going, resume=self.resume_plan, strategy=self.strategy,
+                source, listener=self._on_engine_event, run_name=None, **self.options.trainer_kwargs(),
             )
         except Exception as error:  # a broken script or data: say so on screen, keep the app alive
             self.post_message(messages.TrainerFailed(_one_line(error)))
